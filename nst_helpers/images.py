@@ -29,8 +29,8 @@ from .errors import ImageError
 
 ImageSource = Union[str, os.PathLike, bytes, np.ndarray, Image.Image]
 
-#: Refuse images with more pixels than this (decompression-bomb guard): 16k x 16k.
-MAX_PIXELS = 16384 * 16384
+#: Refuse images with more pixels than this (decompression-bomb guard; Pillow's own limit, ~89 Mpx).
+MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
 #: Smallest side VGG can take: its 4 poolings before block5 need 16 px; 32 leaves room.
 MIN_SIDE = 32
 
@@ -97,7 +97,6 @@ def _read_bytes(source: str | os.PathLike | bytes) -> tuple[bytes, str]:
 
 
 def _from_pil(pil: Image.Image, max_size: int | None, *, name: str) -> np.ndarray:
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     if pil.width * pil.height > MAX_PIXELS:
         raise ImageError(f"{name}: {pil.width}x{pil.height} is too large. Resize it below {MAX_PIXELS:,} pixels.")
     if max_size is not None and pil.format == "JPEG":

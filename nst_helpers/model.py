@@ -204,10 +204,10 @@ def resolve_weights(weights: str | None = "auto", net: str = "vgg16") -> tuple[W
     Raises:
         WeightsError: nothing usable; the message says what to install or where to put the file.
     """
-    if weights in (None, "random", "none"):
-        return WeightsInfo("random", "random initialisation (for shape experiments only: not a trained network)"), None
     if weights == "auto":
         weights = os.environ.get("NST_WEIGHTS", "").strip() or "auto"
+    if weights in (None, "random", "none"):
+        return WeightsInfo("random", "random initialisation (for shape experiments only: not a trained network)"), None
     if weights != "auto":
         return load_weight_arrays(weights, net)
     try:

@@ -1,0 +1,139 @@
+"""End-to-end behaviour of the loop on the real offline VGG16 weights, at small sizes."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import nst_helpers as nst
+from nst_helpers import losses as L
+from nst_helpers import transfer as T
+from nst_helpers.model import FeatureExtractor
+
+EVAL_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+
+
+@pytest.fixture(scope="module")
+def evaluator():
+    return FeatureExtractor(EVAL_LAYERS + ("conv4_2",), weights="offline-hed-vgg16")
+
+
+def _distances(evaluator, image, content, style):
+    """Independent judge: Gram (÷HW) distance to the style, feature distance to the content at conv4_2."""
+    f, fs, fc = evaluator(image), evaluator(style), evaluator(content)
+    gram = lambda x: L.gram_matrix(x, normalize="hw").numpy()  # noqa: E731
+    style_d = np.mean([np.mean((gram(f[k]) - gram(fs[k])) ** 2) for k in evaluator.layers[:5]])
+    content_d = np.mean((f["block4_conv2"].numpy() - fc["block4_conv2"].numpy()) ** 2)
+    return style_d, content_d
+
+
+@pytest.mark.parametrize("optimizer, steps", [("lbfgs", 20), ("adam", 40)])
+def test_transfer_lowers_style_distance_and_keeps_content(evaluator, content64, style64, optimizer, steps):
+    cfg = nst.TransferConfig(size=64, steps=steps, optimizer=optimizer, init="content",
+                             content_weight=100.0, style_weight=1.0, tv_weight=1.0, learning_rate=5.0)
+    result = T.transfer(content64, style64, cfg)
+    assert result.weights == "offline-hed-vgg16" and result.stop_reason == "completed"
+    assert result.image.shape == content64.shape and result.image.dtype == np.float32
+    style_before, _ = _distances(evaluator, content64, content64, style64)
+    style_after, content_after = _distances(evaluator, result.image, content64, style64)
+    _, content_of_style = _distances(evaluator, nst.images.resize(style64, content64.shape[:2]), content64, style64)
+    assert style_after <= 0.5 * style_before
+    assert content_after <= 0.5 * content_of_style  # still much closer to the photo than the painting is
+    assert result.final_loss < result.history[0]["total"]
+
+
+def test_seed_recipe_step_is_the_blogs_update(content64, style64):
+    """Replay step 0 independently: x1 = clip(x0 - 10/std(g) * g), g = sum_k w_k grad(L_k) / L_k."""
+    cfg = nst.TransferConfig.seed_recipe(size=48, steps=2)
+    images = []
+    result = T.transfer(content64, style64, cfg, callback=lambda step, img, row: images.append(img))
+    x0 = (np.random.default_rng(cfg.seed).random((48, 48, 3)) + 128.0).astype(np.float32)
+    assert 128.0 <= x0.min() and x0.max() <= 129.0  # float32 rounds 128.99999 up
+    objective = T.Objective(T.build_extractor(cfg), cfg, nst.images.resize(content64, 48, square=True),
+                            [nst.images.resize(style64, 48, square=True)])
+    x = tf.constant(x0[None])
+    grad = 0.0
+    for key, weight in (("content", 2.0), ("style", 9.0), ("tv", 0.4)):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = objective.losses(x)[key]
+        grad += weight * tape.gradient(value, x).numpy() / float(value)
+    expected = np.clip(x0 - 10.0 / (np.std(grad) + 1e-8) * grad[0], 0, 255)
+    np.testing.assert_allclose(images[0], expected, atol=0.05)
+    # the weights the step used are 1/loss of the image it saw, at every step
+    for row in result.history:
+        for key in ("content", "style", "tv"):
+            np.testing.assert_allclose(row[f"adaptive_{key}"], 1.0 / (row[key] + 1e-10), rtol=1e-5)
+    assert result.traces == 1
+
+
+def test_seed_recipe_is_square_224_and_runs_60_steps_by_default():
+    cfg = nst.TransferConfig.seed_recipe()
+    assert (cfg.size, cfg.resize, cfg.steps) == (224, "square", 60)
+
+
+def test_same_seed_same_image(content64, style64):
+    cfg = nst.TransferConfig(size=48, steps=3, optimizer="adam", init="random", seed=7)
+    a, b = T.transfer(content64, style64, cfg), T.transfer(content64, style64, cfg)
+    np.testing.assert_array_equal(a.image, b.image)
+    c = T.transfer(content64, style64, dataclasses.replace(cfg, seed=8))
+    assert not np.array_equal(a.image, c.image)
+
+
+def test_no_retracing_between_steps(content64, style64):
+    result = T.transfer(content64, style64, nst.TransferConfig(size=48, steps=5, optimizer="adam"))
+    assert result.traces == 1 and len(result.history) == 5
+
+
+def test_callback_stop_and_ctrl_c_return_the_image_so_far(content64, style64):
+    cfg = nst.TransferConfig(size=48, steps=50, optimizer="adam")
+    stopped = T.transfer(content64, style64, cfg, callback=lambda step, img, row: step >= 3)
+    assert stopped.stop_reason == "callback" and len(stopped.history) == 3
+
+    def ctrl_c(step, img, row):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    for optimizer in ("adam", "lbfgs", "seed"):
+        res = T.transfer(content64, style64, dataclasses.replace(cfg, optimizer=optimizer), callback=ctrl_c)
+        assert res.stop_reason == "interrupted" and res.interrupted
+        assert res.image.shape == (36, 48, 3) and np.isfinite(res.image).all()
+        assert len(res.history) == 2
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs", "seed"])
+def test_nan_loss_stops_and_keeps_a_finite_image(content64, style64, monkeypatch, optimizer):
+    monkeypatch.setattr(T.L, "total_variation_loss", lambda image, kind="l1_mean": tf.constant(np.nan, tf.float32))
+    cfg = nst.TransferConfig(size=48, steps=5, optimizer=optimizer, init="content")
+    res = T.transfer(content64, style64, cfg)
+    assert "NaN" in res.stop_reason and np.isfinite(res.image).all()
+    np.testing.assert_allclose(res.image, nst.images.resize(content64, 48), atol=1e-4)
+
+
+def test_content_reconstruction_and_texture_synthesis_are_the_same_call(content64, style64):
+    recon = nst.TransferConfig(size=48, steps=5, style_weight=0.0, style_layers=(), tv_weight=0.0, init="random")
+    texture = nst.TransferConfig(size=48, steps=5, content_weight=0.0, content_layers=(), init="random")
+    for cfg in (recon, texture):
+        res = T.transfer(content64, style64, cfg)
+        assert res.final_loss < res.history[0]["total"]
+    assert res.final_losses["content"] == 0.0
+
+
+@pytest.mark.parametrize("init", ["style", "random", "content"])
+def test_inits(content64, style64, init):
+    res = T.transfer(content64, style64, nst.TransferConfig(size=48, steps=1, init=init, optimizer="adam"))
+    assert res.image.shape == (36, 48, 3)
+
+
+def test_explicit_init_array(content64, style64):
+    start = np.full((10, 10, 3), 50.0, np.float32)  # any size: resized to the content
+    res = T.transfer(content64, style64, nst.TransferConfig(size=48, steps=1, optimizer="seed"), init=start)
+    assert res.image.shape == (36, 48, 3)
+
+
+def test_result_reports_weights_precision_and_time(content64, style64):
+    res = T.transfer(content64, style64, nst.TransferConfig(size=48, steps=2, optimizer="adam"))
+    assert res.precision == "float32" and res.seconds > 0
+    assert set(res.history[0]) >= {"step", "total", "content", "style", "tv"}
+    assert "HED" in res.weights_description
