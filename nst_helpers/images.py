@@ -154,6 +154,24 @@ def _to_float255(array: np.ndarray) -> np.ndarray:
     return np.clip(array, 0.0, 255.0)
 
 
+def image_size(source: str | os.PathLike) -> tuple[int, int]:
+    """``(height, width)`` of an image file after EXIF rotation, reading only its header.
+
+    Raises:
+        ImageError: missing or unreadable file.
+    """
+    path = pathlib.Path(source).expanduser()
+    if not path.is_file():
+        raise ImageError(f"{source}: no such file. Check the path (relative paths start at {os.getcwd()}).")
+    try:
+        with Image.open(path) as pil:
+            w, h = pil.size
+            rotated = pil.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+    except Exception as err:
+        raise ImageError(f"{source}: not a readable image ({type(err).__name__}: {err}). Use a PNG or JPEG file.") from None
+    return (w, h) if rotated else (h, w)
+
+
 def composite_on_white(rgba: np.ndarray) -> np.ndarray:
     """Flatten an (H, W, 4) image in [0, 255] onto a white background: (H, W, 3)."""
     alpha = rgba[..., 3:4] / 255.0

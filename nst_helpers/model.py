@@ -221,7 +221,8 @@ def resolve_weights(weights: str | None = "auto", net: str = "vgg16") -> tuple[W
         if offline_weights_path() is None:
             raise WeightsError(_missing_weights_message(net)) from None
         info, arrays = load_weight_arrays(OFFLINE_LABEL, net)
-        _notice_once(f"nst_helpers: ImageNet weights unavailable offline; using {info.label}: {info.description}.")
+        reason = str(imagenet_error).split(" (", 1)[-1].rstrip(").")[:120]
+        _notice_once(f"nst_helpers: ImageNet weights unavailable ({reason}); using {info.label}: {info.description}.")
         return info, arrays
 
 

@@ -144,3 +144,24 @@ def test_weights_from_a_file_path(tmp_path):
     bad.write_bytes(b"not hdf5")
     with pytest.raises(WeightsError, match="not a readable HDF5"):
         M.resolve_weights(str(bad))
+
+
+def test_corrupted_keras_cache_falls_back_with_the_reason(monkeypatch, capsys):
+    real = M._keras_app
+
+    def corrupted(net, weights):
+        if weights == "imagenet":
+            raise OSError("Unable to open file (truncated file: eof = 1024)")
+        return real(net, weights)
+
+    monkeypatch.setattr(M, "_keras_app", corrupted)
+    monkeypatch.setattr(M, "_IMAGENET_FAILED", {})
+    monkeypatch.delenv("NST_WEIGHTS", raising=False)
+    M.load_weight_arrays.cache_clear()
+    M._notice_once.cache_clear()
+    try:
+        info, _ = M.resolve_weights("auto")
+    finally:
+        M.load_weight_arrays.cache_clear()
+    assert info.label == "offline-hed-vgg16"
+    assert "truncated file" in capsys.readouterr().err
