@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
 PYTEST_NB = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install demo test test-fast lab bench clean strip
+.PHONY: install demo test test-fast lab bench clean strip browser-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ lab: install
 
 bench: install  ## speed and memory table -> benchmarks/RESULTS.md
 	$(PY) benchmarks/run.py
+
+browser-test: install  ## JupyterLab + headless Chromium press Run in the control panel; screenshot /tmp/nst_panel_browser.png
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+	$(PY) -m pip install -q "jupyterlab>=4" "selenium>=4.20"
+	NST_BROWSER=1 SE_OFFLINE=true $(PY) -m pytest -v -s tests/browser
 
 strip:  ## remove noise from notebooks, keep outputs
 	$(VENV)/bin/nbstripout --keep-output --keep-count --extra-keys "metadata.colab cell.metadata.colab cell.metadata.executionInfo" notebooks/*.ipynb notebooks/solutions/*.ipynb

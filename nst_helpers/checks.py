@@ -1,0 +1,737 @@
+"""Exercise checkers: run your function on small inputs and say how it compares.
+
+Each ``check_*`` function calls your function on several small inputs (random
+``tf.Tensor`` and float32 numpy inputs, plus edge cases such as a single pixel or an
+all-zero map), compares what it returns with the package's own implementation
+computed right now, prints a short verdict and returns ``True`` or ``False``:
+
+* **exact**: the very same numbers;
+* **close**: the same up to float32 rounding (the largest absolute and relative
+  differences are printed);
+* **wrong**: with a hint on the most likely mistake, found by comparing your result
+  with typical wrong versions computed on the same inputs (wrong normalisation,
+  ``B B^T`` instead of ``B^T B``, sum instead of mean, a missing direction, ...).
+
+A crash in your function, including the ``NotImplementedError`` of an unfinished stub,
+becomes a short message naming your line, not a traceback.
+
+The functions you write, as the checkers call them:
+
+==============================  ====================================================
+checker                         your function
+==============================  ====================================================
+``check_gram_matrix``           ``fn(features) -> (C, C)``
+``check_content_loss``          ``fn(features, target) -> scalar``
+``check_style_loss``            ``fn(features, target_gram) -> scalar``
+``check_total_variation_loss``  ``fn(image) -> scalar``
+``check_feature_extractor``     ``fn(vgg, layer_names) -> extract``, then
+                                ``extract(image) -> [features, ...]``
+==============================  ====================================================
+
+Inputs are always batched, as everywhere in the course: feature maps are
+``(1, H, W, C)`` float32 and images ``(1, H, W, 3)`` RGB in [0, 255] float32, given
+both as ``tf.Tensor`` and as numpy arrays. Scalars may come back as a 0-d tensor,
+a numpy number or a Python float.
+
+For :func:`check_feature_extractor`, ``vgg`` is a ``keras.Model``: VGG16's 13
+convolutions and 4 poolings (``nst.model.build_vgg("vgg16")``) with trained weights
+loaded (:func:`load_vgg`). It expects *preprocessed* input (BGR minus the ImageNet
+means, :func:`nst_helpers.model.preprocess`); its layers have Keras names such as
+``"block3_conv1"`` (``vgg.get_layer(name).output``). ``layer_names`` is a list of such
+names; ``extract(image)`` gets an RGB 0-255 ``(1, H, W, 3)`` image and returns one
+``(1, h, w, c)`` feature map per name, in the order of ``layer_names``.
+
+Introduced in notebooks/01_feature_extraction.ipynb, notebooks/02_gram_matrices.ipynb
+and notebooks/03_losses.ipynb.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import re
+import traceback
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "check_gram_matrix",
+    "check_content_loss",
+    "check_style_loss",
+    "check_total_variation_loss",
+    "check_feature_extractor",
+    "load_vgg",
+]
+
+#: "close" means: largest absolute difference <= ATOL + RTOL * largest |reference value|.
+RTOL, ATOL = 1e-4, 1e-6
+#: Looser tolerance for recognising a typical wrong version (it may be computed another way).
+HINT_RTOL = 1e-3
+
+_NORM_WORDS = {
+    "none": "not normalised: the plain sum over positions",
+    "hw": "divided by H*W, the number of positions",
+    "chw": "divided by C*H*W, the number of elements",
+    "paper": "divided by 2*H*W",
+}
+
+
+# ----- the checkers ----------------------------------------------------------------------------
+def check_gram_matrix(fn: Callable[[Any], Any], *, normalize: str = "none") -> bool:
+    """Check ``fn(features) -> gram``.
+
+    Args:
+        fn: your function. It receives a (1, H, W, C) float32 feature map (a ``tf.Tensor``
+            or a numpy array) and returns the (C, C) Gram matrix ``B^T B`` where ``B`` is the
+            map reshaped to (H*W, C).
+        normalize: the normalisation the exercise asks for: ``"none"`` (the seed's plain
+            sum), ``"hw"`` (divide by H*W), ``"chw"`` (by C*H*W) or ``"paper"`` (by 2*H*W).
+
+    Returns:
+        True if your function matches :func:`nst_helpers.losses.gram_matrix` on every input.
+    """
+    _check_norm(normalize)
+    rng = np.random.default_rng(2)
+    inputs = [
+        ("random tf.Tensor", _tensor(rng.normal(size=(1, 4, 5, 3)))),
+        ("random numpy array", _f32(rng.normal(size=(1, 3, 2, 4)))),
+        ("single pixel", _tensor(rng.normal(size=(1, 1, 1, 5)))),
+        ("all zeros", _f32(np.zeros((1, 2, 3, 2)))),
+        ("non-negative (like ReLU output)", _tensor(rng.random((1, 6, 6, 8)))),
+    ]
+    cases = [_Case(_label(name, x), (x,), _ref_gram(x, normalize), _gram_variants(x, normalize)) for name, x in inputs]
+    return _run("check_gram_matrix", fn, cases)
+
+
+def check_content_loss(fn: Callable[[Any, Any], Any]) -> bool:
+    """Check ``fn(features, target) -> scalar``: the mean squared difference of two feature maps.
+
+    Args:
+        fn: your function. It receives two (1, H, W, C) float32 feature maps (``tf.Tensor``
+            or numpy) and returns one number: the mean over all H*W*C elements of the squared
+            differences (the seed's content loss for one layer).
+
+    Returns:
+        True if your function matches the package's content loss on every input.
+    """
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(1, 4, 5, 3))
+    inputs = [
+        ("two random tf.Tensors", _tensor(a), _tensor(rng.normal(size=a.shape))),
+        ("two random numpy arrays", _f32(rng.normal(size=(1, 3, 6, 2))), _f32(rng.normal(size=(1, 3, 6, 2)))),
+        ("identical maps (loss 0)", _tensor(a), _tensor(a)),
+        ("zeros vs ones", _tensor(np.zeros((1, 2, 2, 4))), _tensor(np.ones((1, 2, 2, 4)))),
+        ("single pixel", _tensor(rng.normal(size=(1, 1, 1, 3))), _tensor(rng.normal(size=(1, 1, 1, 3)))),
+    ]
+    cases = [
+        _Case(_label(name, x) + " and target", (x, t), _ref_content(x, t), _difference_variants(_np(x) - _np(t)))
+        for name, x, t in inputs
+    ]
+    return _run("check_content_loss", fn, cases, scalar=True)
+
+
+def check_style_loss(fn: Callable[[Any, Any], Any], *, normalize: str = "none") -> bool:
+    """Check ``fn(features, target_gram) -> scalar`` for one layer.
+
+    Args:
+        fn: your function. It receives a (1, H, W, C) float32 feature map of the generated
+            image and the (C, C) Gram matrix of the style image (already computed with the
+            same normalisation), and returns one number: the mean squared difference between
+            the Gram matrix of ``features`` and ``target_gram``.
+        normalize: the Gram normalisation the exercise asks for (see :func:`check_gram_matrix`).
+
+    Returns:
+        True if your function matches the package's style loss on every input.
+    """
+    _check_norm(normalize)
+    rng = np.random.default_rng(4)
+    inputs = [  # the style map has another size on purpose: Gram matrices do not depend on H, W
+        ("random tf.Tensor", _tensor(rng.normal(size=(1, 4, 5, 3))), rng.normal(size=(1, 6, 3, 3))),
+        ("random numpy array", _f32(rng.random((1, 3, 3, 4))), rng.random((1, 5, 4, 4))),
+        ("same map as the style (loss 0)", _tensor(np.full((1, 2, 3, 2), 0.5)), np.full((1, 2, 3, 2), 0.5)),
+        ("all-zero map", _tensor(np.zeros((1, 3, 2, 3))), rng.random((1, 2, 2, 3))),
+        ("single pixel", _tensor(rng.normal(size=(1, 1, 1, 4))), rng.normal(size=(1, 2, 2, 4))),
+    ]
+    cases = []
+    for name, x, style in inputs:
+        target = _ref_gram(_f32(style), normalize).astype(np.float32)
+        target_in = _tensor(target) if _is_tensor(x) else target
+        expected = _ref_style(x, target_in, normalize)
+        cases.append(_Case(_label(name, x) + " and a (C, C) target", (x, target_in), expected,
+                           _style_variants(_np(x), target, normalize)))
+    return _run("check_style_loss", fn, cases, scalar=True)
+
+
+def check_total_variation_loss(fn: Callable[[Any], Any]) -> bool:
+    """Check ``fn(image) -> scalar``: the seed's total-variation ("denoise") loss.
+
+    Args:
+        fn: your function. It receives a (1, H, W, 3) float32 image in [0, 255] (``tf.Tensor``
+            or numpy) and returns mean |vertical differences| + mean |horizontal differences|
+            (differences of neighbouring pixels, each direction averaged on its own).
+
+    Returns:
+        True if your function matches ``nst.losses.total_variation_loss(image)`` on every input.
+    """
+    rng = np.random.default_rng(5)
+    rows = np.zeros((1, 4, 5, 3))
+    rows[:, ::2] = 255.0
+    inputs = [
+        ("random tf.Tensor", _tensor(rng.uniform(0, 255, (1, 5, 7, 3)))),
+        ("random numpy array", _f32(rng.uniform(0, 255, (1, 4, 6, 3)))),
+        ("flat grey image (loss 0)", _tensor(np.full((1, 3, 3, 3), 128.0))),
+        ("horizontal stripes", _tensor(rows)),
+        ("vertical stripes", _f32(np.swapaxes(rows, 1, 2))),
+        ("smallest image, 2 x 2", _tensor(rng.uniform(0, 255, (1, 2, 2, 3)))),
+    ]
+    cases = [_Case(_label(name, x), (x,), _ref_tv(x), _tv_variants(_np(x))) for name, x in inputs]
+    return _run("check_total_variation_loss", fn, cases, scalar=True)
+
+
+def check_feature_extractor(
+    fn: Callable[[Any, Sequence[str]], Callable[[Any], Any]],
+    *,
+    net: str = "vgg16",
+    weights: str | None = "auto",
+) -> bool:
+    """Check ``fn(vgg, layer_names) -> extract`` where ``extract(image)`` returns a list of features.
+
+    Args:
+        fn: your function. It receives ``vgg`` (see :func:`load_vgg`: a Keras model taking a
+            *preprocessed* (1, H, W, 3) image) and a list of Keras layer names such as
+            ``["block4_conv2", "block2_conv1"]``. It returns a callable (a function or a model)
+            that maps an RGB 0-255 image (1, H, W, 3) to a list of (1, h, w, c) feature maps,
+            one per name, in the order of ``layer_names``.
+        net: ``"vgg16"`` (the course's network) or ``"vgg19"``.
+        weights: which trained weights ``vgg`` gets (see :func:`nst_helpers.model.resolve_weights`).
+
+    Returns:
+        True if your extractor matches :class:`nst_helpers.model.FeatureExtractor` (same
+        weights) on every input.
+    """
+    title = "check_feature_extractor"
+    vgg = load_vgg(net, weights=weights)
+    rng = np.random.default_rng(6)
+    cases = [
+        (["block1_conv1", "block3_conv1"], "random tf.Tensor", _tensor(rng.uniform(0, 255, (1, 32, 48, 3)))),
+        (["block4_conv2", "block2_conv1"], "random numpy array", _f32(rng.uniform(0, 255, (1, 40, 40, 3)))),
+        (["block5_conv1"], "random tf.Tensor", _tensor(rng.uniform(0, 255, (1, 32, 32, 3)))),
+    ]
+    worst = _Diff("exact", 0.0, 0.0)
+    for i, (layers, name, image) in enumerate(cases, 1):
+        where = f"input {i}/{len(cases)} ({_label(name, image)}, layer_names={layers})"
+        try:
+            extract = _call(fn, vgg, list(layers))
+            if not callable(extract):
+                return _fail(title, where, f"your function returned a {type(extract).__name__}; it must return "
+                             "a function (or a keras.Model) that takes an image.", crashed=True)
+            outputs = _as_feature_list(_call(extract, image), len(layers))
+        except _Problem as problem:
+            hint = _numpy_hint(problem, [image]) if i > 1 else problem.hint
+            return _fail(title, where, str(problem), hint, crashed=True)
+        expected = _ref_features(vgg, net, layers, image)
+        for j, (layer, got, ref) in enumerate(zip(layers, outputs, expected)):
+            diff = _compare(got, ref)
+            if diff.status == "wrong":
+                detail = f"output {j} (for {layer!r}): " + _difference_text(got, ref)
+                return _fail(title, where, detail, _feature_hint(vgg, image, got, layers, j))
+            worst = worst.worse(diff)
+    return _succeed(title, len(cases), worst)
+
+
+@functools.lru_cache(maxsize=2)
+def load_vgg(net: str = "vgg16", *, weights: str | None = "auto") -> Any:
+    """VGG's convolution stack with trained weights: the ``vgg`` that :func:`check_feature_extractor` passes.
+
+    Args:
+        net: ``"vgg16"`` or ``"vgg19"``.
+        weights: see :func:`nst_helpers.model.resolve_weights` (``"auto"`` falls back to the
+            offline VGG16 weights when ImageNet's cannot be downloaded).
+
+    Returns:
+        A frozen ``keras.Model`` from a preprocessed (1, H, W, 3) image (BGR minus the ImageNet
+        means) to the last convolution; every layer is reachable with ``vgg.get_layer(name)``.
+        Cached: calling it twice gives the same model.
+    """
+    from . import model
+
+    _, arrays = model.resolve_weights(weights, net)
+    vgg = model.build_vgg(net)
+    if arrays is not None:
+        for layer in vgg.layers:
+            if layer.name in arrays:
+                layer.set_weights(arrays[layer.name])
+    vgg.trainable = False
+    return vgg
+
+
+# ----- running a check -------------------------------------------------------------------------
+@dataclasses.dataclass
+class _Case:
+    """One input: its description, the arguments, the reference result and typical wrong results."""
+
+    label: str
+    args: tuple
+    expected: np.ndarray
+    variants: list[tuple[str, np.ndarray]]
+
+
+@dataclasses.dataclass
+class _Diff:
+    status: str  # "exact", "close" or "wrong"
+    max_abs: float
+    max_rel: float
+
+    def worse(self, other: "_Diff") -> "_Diff":
+        rank = {"exact": 0, "close": 1, "wrong": 2}
+        status = max(self.status, other.status, key=rank.get)
+        return _Diff(status, max(self.max_abs, other.max_abs), max(self.max_rel, other.max_rel))
+
+
+class _Problem(Exception):
+    """A short, readable reason why the learner's function could not be checked, and maybe a hint."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+_NUMPY_HINT = ("this input is a numpy array, not a tf.Tensor: convert it first, "
+               "e.g. x = tf.convert_to_tensor(x, tf.float32).")
+
+
+def _numpy_hint(problem: _Problem, args: Sequence[Any]) -> str | None:
+    crashed = not str(problem).startswith(("not implemented", "your function returned", "could not read"))
+    return _NUMPY_HINT if crashed and any(isinstance(a, np.ndarray) for a in args) else problem.hint
+
+
+def _run(title: str, fn: Callable, cases: list[_Case], *, scalar: bool = False) -> bool:
+    if not callable(fn):
+        return _fail(title, "", f"pass your function itself (no parentheses), not a {type(fn).__name__}.")
+    results: list[tuple[_Case, np.ndarray, _Diff]] = []
+    for i, case in enumerate(cases, 1):
+        where = f"input {i}/{len(cases)} ({case.label})"
+        try:
+            got = _as_array(_call(fn, *case.args))
+        except _Problem as problem:
+            hint = _numpy_hint(problem, case.args) if i > 1 else problem.hint
+            return _fail(title, where, str(problem), hint, crashed=True)
+        if scalar and got.shape != () and got.size == 1:
+            got = got.reshape(())  # shape (1,) or (1, 1) is a scalar too
+        results.append((case, got, _compare(got, case.expected)))
+    wrong = [i for i, (_, _, diff) in enumerate(results) if diff.status == "wrong"]
+    if not wrong:
+        worst = _Diff("exact", 0.0, 0.0)
+        for _, _, diff in results:
+            worst = worst.worse(diff)
+        return _succeed(title, len(cases), worst)
+    case, got, _ = results[wrong[0]]
+    where = f"input {wrong[0] + 1}/{len(cases)} ({case.label})"
+    hint = _best_hint(results, wrong[0]) or _generic_hint(got, case.expected, scalar)
+    return _fail(title, where, _difference_text(got, case.expected), hint)
+
+
+def _call(fn: Callable, *args: Any) -> Any:
+    """Call the learner's code; turn any crash into a :class:`_Problem` with a short message."""
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise _Problem(
+            "not implemented yet: replace `raise NotImplementedError` with your code, "
+            "run that cell, then run this check again."
+        ) from None
+    except Exception as err:  # the learner's bug, whatever it is: report it, do not re-raise
+        raise _Problem(_crash_text(err)) from None
+
+
+def _crash_text(err: Exception) -> str:
+    message = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(err)).strip()
+    where = _learner_line(err)
+    if message.startswith("in user code:"):  # a tf.function's error: the learner's line is in the message
+        where = _graph_line(message) or where
+        message = message.splitlines()[-1].strip()
+    message = message.splitlines()[0] if message else ""
+    message = re.sub(r" for '\{\{node [^']*'", "", message).removeprefix(f"{type(err).__name__}: ")
+    message = message if len(message) <= 240 else message[:237] + "..."
+    text = f"your function raised {type(err).__name__}: {message}"
+    return text + (f"\n   at {where}" if where else "")
+
+
+def _learner_line(err: Exception) -> str | None:
+    frame = _learner_frame(err)
+    if frame is None:
+        return None
+    return f"line {frame.lineno} of {frame.name}(): {(frame.line or '').strip()}"
+
+
+def _graph_line(message: str) -> str | None:
+    """The learner's line in a tf.function error: its 'File ..., line N, in name *' entries."""
+    found = [
+        m for m in re.finditer(r'File "([^"]+)", line (\d+), in (\w+)\s*\*?\s*\n\s*(.+)', message)
+        if "-packages" not in m[1]
+    ]
+    return f"line {found[-1][2]} of {found[-1][3]}(): {found[-1][4].strip()}" if found else None
+
+
+def _learner_frame(err: Exception) -> traceback.FrameSummary | None:
+    """The last traceback frame in the learner's code (not in a library, not in this package)."""
+    package_dir = os.path.dirname(os.path.abspath(__file__))
+    frames = [
+        f for f in traceback.extract_tb(err.__traceback__)
+        if "-packages" not in f.filename and not os.path.abspath(f.filename).startswith(package_dir)
+        and not f.filename.startswith("<frozen")
+    ]
+    return frames[-1] if frames else None
+
+
+def _as_array(value: Any) -> np.ndarray:
+    """What the learner returned, as a float64 numpy array (or a :class:`_Problem`)."""
+    if value is None:
+        raise _Problem("your function returned None: did you forget the `return` statement?")
+    if isinstance(value, (dict, list, tuple)) and not _is_numeric_sequence(value):
+        raise _Problem(f"your function returned a {type(value).__name__}; return one tensor.")
+    try:
+        array = np.asarray(value.numpy() if hasattr(value, "numpy") else value, dtype=np.float64)
+    except Exception as err:
+        raise _Problem(f"could not read your result ({type(value).__name__}) as numbers: {err}") from None
+    return array
+
+
+def _is_numeric_sequence(value: Any) -> bool:
+    try:
+        return np.asarray(value).dtype.kind in "biuf"
+    except Exception:
+        return False
+
+
+def _compare(got: np.ndarray, expected: np.ndarray) -> _Diff:
+    if got.shape != expected.shape or not np.all(np.isfinite(got)):
+        return _Diff("wrong", np.inf, np.inf)
+    max_abs = float(np.max(np.abs(got - expected))) if got.size else 0.0
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else np.inf)
+    if max_abs == 0.0:
+        return _Diff("exact", 0.0, 0.0)
+    return _Diff("close" if max_abs <= ATOL + RTOL * scale else "wrong", max_abs, max_rel)
+
+
+def _matches(got: np.ndarray, variant: np.ndarray) -> bool:
+    if got.shape != variant.shape or not np.all(np.isfinite(got)) or not np.all(np.isfinite(variant)):
+        return False
+    scale = max(float(np.max(np.abs(variant))) if variant.size else 0.0, 1e-12)
+    return bool(np.max(np.abs(got - variant), initial=0.0) <= ATOL + HINT_RTOL * scale)
+
+
+def _best_hint(results: list[tuple[_Case, np.ndarray, _Diff]], first_wrong: int) -> str | None:
+    """The typical mistake that explains the first wrong input and, preferably, every input."""
+    case, got, _ = results[first_wrong]
+    candidates = list(dict.fromkeys(hint for hint, v in case.variants if _matches(got, v)))
+    if not candidates:
+        return None
+
+    def explained(hint: str) -> int:
+        return sum(any(h == hint and _matches(g, v) for h, v in c.variants) for c, g, _ in results)
+
+    return max(candidates, key=explained)  # max keeps the first of equals: variants are listed by likelihood
+
+
+def _generic_hint(got: np.ndarray, expected: np.ndarray, scalar: bool) -> str:
+    if scalar and got.size > 1:
+        return f"a loss is one number, but you returned shape {got.shape}: reduce over every axis."
+    if not np.all(np.isfinite(got)):
+        return ("your result contains NaN or inf. Divide only by sizes (H, W, C), never by values "
+                "computed from the data, which can be 0.")
+    if got.shape != expected.shape:
+        return "check which axes you reshape and multiply."
+    return "compare your formula with the one in the text above, term by term."
+
+
+def _difference_text(got: np.ndarray, expected: np.ndarray) -> str:
+    if got.shape != expected.shape:
+        return f"expected shape {expected.shape}, your result has shape {got.shape}."
+    if not np.all(np.isfinite(got)):
+        return "your result contains NaN or inf."
+    diff = _compare(got, expected)
+    if got.shape == ():
+        return f"expected {float(expected):.6g}, got {float(got):.6g}."
+    return f"values differ: max abs difference {diff.max_abs:.3g}, max relative difference {diff.max_rel:.3g}."
+
+
+def _succeed(title: str, n: int, worst: _Diff) -> bool:
+    if worst.status == "exact":
+        print(f"✅ {title}: correct on all {n} inputs (exact).")
+    else:
+        print(f"✅ {title}: correct on all {n} inputs (close: max abs difference {worst.max_abs:.2g}, "
+              f"max relative difference {worst.max_rel:.2g}: float32 rounding).")
+    return True
+
+
+def _fail(title: str, where: str, detail: str, hint: str | None = None, *, crashed: bool = False) -> bool:
+    print(f"❌ {title}: " + (f"{'stopped' if crashed else 'wrong'} on {where}." if where else "cannot check."))
+    print(f"   {detail}")
+    if hint:
+        print(f"   Hint: {hint}")
+    return False
+
+
+# ----- inputs ----------------------------------------------------------------------------------
+def _f32(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype=np.float32)
+
+
+def _tensor(x: np.ndarray) -> Any:
+    import tensorflow as tf
+
+    return tf.constant(_f32(x))
+
+
+def _is_tensor(x: Any) -> bool:
+    return not isinstance(x, np.ndarray)
+
+
+def _np(x: Any) -> np.ndarray:
+    """float64 copy of an input, for computing the typical wrong variants."""
+    return np.array(x, dtype=np.float64)
+
+
+def _label(name: str, x: Any) -> str:
+    return f"{name}, shape {tuple(int(d) for d in x.shape)}"
+
+
+def _check_norm(normalize: str) -> None:
+    if normalize not in _NORM_WORDS:
+        raise ValueError(f"normalize={normalize!r}: choose one of {', '.join(_NORM_WORDS)}.")
+
+
+# ----- references: the package's own functions, run now ----------------------------------------
+def _ref_gram(x: Any, normalize: str) -> np.ndarray:
+    from . import losses
+
+    return losses.gram_matrix(x, normalize=normalize).numpy().astype(np.float64)
+
+
+def _ref_content(x: Any, target: Any) -> np.ndarray:
+    from . import losses
+
+    return losses.content_loss({"layer": x}, {"layer": target}).numpy().astype(np.float64)
+
+
+def _ref_style(x: Any, target_gram: Any, normalize: str) -> np.ndarray:
+    from . import losses
+
+    gram = losses.gram_matrix(x, normalize=normalize)
+    return losses.style_loss({"layer": gram}, {"layer": target_gram}).numpy().astype(np.float64)
+
+
+def _ref_tv(x: Any) -> np.ndarray:
+    from . import losses
+
+    return losses.total_variation_loss(x, kind="l1_mean").numpy().astype(np.float64)
+
+
+def _ref_features(vgg: Any, net: str, layers: Sequence[str], image: Any) -> list[np.ndarray]:
+    """The package's :class:`FeatureExtractor`, given the very weights of ``vgg``."""
+    from . import model
+
+    reference = model.FeatureExtractor(layers, net=net, weights=None)
+    for layer in reference.model.layers:
+        if layer.get_weights():
+            layer.set_weights(vgg.get_layer(layer.name).get_weights())
+    features = reference(image)
+    return [features[name].numpy().astype(np.float64) for name in layers]
+
+
+# ----- typical wrong versions, computed on the same inputs ------------------------------------
+def _norm_divisors(h: int, w: int, c: int) -> dict[str, float]:
+    return {"none": 1.0, "hw": h * w, "chw": c * h * w, "paper": 2.0 * h * w}
+
+
+def _gram_variants(x: Any, normalize: str) -> list[tuple[str, np.ndarray]]:
+    x = _np(x)
+    _, h, w, c = x.shape
+    hw = h * w
+    b = x.reshape(-1, c)
+    gram = b.T @ b
+    asked = _norm_divisors(h, w, c)[normalize]
+    scrambled = x.reshape(c, -1)  # straight reshape to (C, HW): keeps memory order, mixes axes
+    first_axis = x.reshape(-1, h)  # channels read from axis 1, as in PyTorch's (N, C, H, W)
+    out = [
+        ("you computed B B^T (position by position, shape (H*W, H*W)). The Gram matrix is B^T B: "
+         "channel by channel, shape (C, C).", b @ b.T / asked),
+        ("reshaping the (1, H, W, C) map straight to (C, H*W) scrambles positions and channels: "
+         "reshape keeps memory order, it does not move axes. Reshape to (H*W, C), then take B^T B.",
+         scrambled @ scrambled.T / asked),
+        ("you took the number of channels from axis 1 (channels-first, PyTorch's (N, C, H, W)). Keras "
+         "feature maps are channels-last, (1, H, W, C): channels are the last axis.",
+         first_axis.T @ first_axis / asked),
+        ("right numbers, but you kept the batch axis: return shape (C, C), not (1, C, C) "
+         "(reshape to (H*W, C) first).", (gram / asked)[None]),
+        ("you computed only the diagonal: B * B is an element-wise product. The Gram matrix needs the "
+         "matrix product B^T B.", np.sum(b * b, axis=0) / asked),
+    ]
+    for name, divisor in _norm_divisors(h, w, c).items():
+        if name != normalize:
+            out.append((f"wrong normalisation: your Gram matrix is {_NORM_WORDS[name]}, but this exercise "
+                        f"asks for normalize={normalize!r} ({_NORM_WORDS[normalize]}).", gram / divisor))
+    out += [
+        (f"wrong normalisation: you divided by the number of channels C; this exercise asks for "
+         f"normalize={normalize!r} ({_NORM_WORDS[normalize]}).", gram / c),
+        ("wrong normalisation: the paper's 1/(4 N^2 M^2) belongs to the style loss, not to the Gram matrix; "
+         f"this exercise asks for normalize={normalize!r} ({_NORM_WORDS[normalize]}).", gram / (4.0 * c**2 * hw**2)),
+    ]
+    return out
+
+
+def _difference_variants(d: np.ndarray, *, feature_map: bool = True) -> list[tuple[str, np.ndarray]]:
+    """Typical wrong versions of 'mean of the squared differences' for a difference array ``d``.
+
+    ``feature_map``: ``d`` is a (1, H, W, C) map (content loss), not a difference of Gram matrices.
+    """
+    sq = d**2
+    out = [
+        ("you summed the squared differences; the loss is their mean (average over all elements).", sq.sum()),
+        ("you averaged absolute differences (L1); square the differences instead.", np.abs(d).mean()),
+        ("you averaged the differences without squaring them, so positive and negative errors cancel.",
+         d.mean()),
+        ("you took a square root (RMSE or a norm); the loss is the mean squared difference, no root.",
+         np.sqrt(sq.mean())),
+        ("you took a square root (RMSE or a norm); the loss is the mean squared difference, no root.",
+         np.sqrt(sq.sum())),
+        ("you squared the mean difference; square each difference first, then take the mean.", d.mean() ** 2),
+        ("you halved the mean squared difference; drop the factor 1/2.", 0.5 * sq.mean()),
+    ]
+    if feature_map:
+        _, h, w, _ = d.shape
+        out += [
+            ("that is the paper's 1/2 * sum of squares; here the loss is the mean of the squared differences "
+             "(no 1/2, average over all elements).", 0.5 * sq.sum()),
+            ("you divided by H*W only; average over every element, channels too (H*W*C).", sq.sum() / (h * w)),
+        ]
+    return out
+
+
+def _style_variants(x: np.ndarray, target: np.ndarray, normalize: str) -> list[tuple[str, np.ndarray]]:
+    _, h, w, c = x.shape
+    b = x.reshape(-1, c)
+    gram = b.T @ b
+    asked = gram / _norm_divisors(h, w, c)[normalize]
+    out = _difference_variants(asked - target, feature_map=False)
+    for name, divisor in _norm_divisors(h, w, c).items():
+        if name != normalize:
+            out.append((f"wrong Gram normalisation: your Gram matrix of `features` is {_NORM_WORDS[name]}, but "
+                        f"the target uses normalize={normalize!r} ({_NORM_WORDS[normalize]}): compare like with like.",
+                        np.mean((gram / divisor - target) ** 2)))
+    scrambled = x.reshape(c, -1)
+    out += [
+        ("the paper's 1/(4 N^2 M^2) * sum of squares; this exercise uses the plain mean of the squared "
+         "differences between the two Gram matrices.", np.sum((asked - target) ** 2) / (4.0 * c**2 * (h * w) ** 2)),
+        ("`target_gram` already is a Gram matrix: compare your Gram matrix with it directly, do not take its "
+         "Gram matrix again.", np.mean((asked - target.T @ target) ** 2)),
+        ("your Gram matrix is wrong: reshaping (1, H, W, C) straight to (C, H*W) scrambles positions and "
+         "channels. Reshape to (H*W, C), then take B^T B.",
+         np.mean((scrambled @ scrambled.T / _norm_divisors(h, w, c)[normalize] - target) ** 2)),
+    ]
+    return out
+
+
+def _tv_variants(x: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    dy = x[:, 1:] - x[:, :-1]  # between rows: vertical neighbours
+    dx = x[:, :, 1:] - x[:, :, :-1]  # between columns: horizontal neighbours
+    dc = x[..., 1:] - x[..., :-1]  # between colour channels: never wanted
+    mean_abs = lambda d: np.abs(d).mean()  # noqa: E731
+    return [
+        ("a direction is missing: you only used vertical differences (between rows); add the horizontal "
+         "ones (between columns).", mean_abs(dy)),
+        ("a direction is missing: you only used horizontal differences (between columns); add the vertical "
+         "ones (between rows).", mean_abs(dx)),
+        ("you squared the differences; this loss uses their absolute values (L1).", (dy**2).mean() + (dx**2).mean()),
+        ("you summed the absolute differences (like tf.image.total_variation); this loss takes the mean of "
+         "each direction.", np.abs(dy).sum() + np.abs(dx).sum()),
+        ("you summed both directions and divided once by the number of pixels; take the mean of each "
+         "direction separately, then add the two means.", (np.abs(dy).sum() + np.abs(dx).sum()) / x.size),
+        ("you averaged the two directions; add the two means instead.", (mean_abs(dy) + mean_abs(dx)) / 2),
+        ("you forgot the absolute value: positive and negative differences cancel.", dy.mean() + dx.mean()),
+        ("you treated the image as channels-first (1, 3, H, W): some differences were taken between colour "
+         "channels. Images here are (1, H, W, 3): rows are axis 1, columns axis 2.", mean_abs(dx) + mean_abs(dc)),
+        ("you took differences between colour channels (axis 3) instead of between columns (axis 2). "
+         "Images here are (1, H, W, 3).", mean_abs(dy) + mean_abs(dc)),
+    ]
+
+
+# ----- the feature extractor's details ---------------------------------------------------------
+def _as_feature_list(outputs: Any, n: int) -> list[np.ndarray]:
+    if isinstance(outputs, dict):
+        raise _Problem("your extractor returned a dict; return a list of tensors in the order of layer_names.")
+    if n == 1 and not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]  # a one-output Keras model returns a bare tensor
+    if not isinstance(outputs, (list, tuple)):
+        raise _Problem(f"your extractor returned a {type(outputs).__name__}; return a list of tensors, one per layer.")
+    if len(outputs) != n:
+        raise _Problem(f"your extractor returned {len(outputs)} feature maps for {n} layer names: one per name.")
+    return [_as_array(o) for o in outputs]
+
+
+_PREPROCESS_MISTAKES = (
+    ("no preprocessing", "you fed the raw RGB 0-255 image to VGG: preprocess it first (RGB -> BGR and "
+     "subtract the ImageNet means, nst.model.preprocess)."),
+    ("means, RGB kept", "you subtracted the ImageNet means but kept RGB order: VGG was trained on BGR "
+     "images, so flip the channel axis too (nst.model.preprocess does both)."),
+    ("means, no flip", "you subtracted the ImageNet means but did not flip RGB to BGR (nst.model.preprocess "
+     "does both)."),
+    ("flip only", "you flipped RGB to BGR but did not subtract the ImageNet means."),
+    ("scaled to [0, 1]", "you scaled the image to [0, 1]; VGG here takes 0-255 values, preprocessed."),
+    ("scaled, preprocessed", "you divided by 255 before preprocessing; keep the 0-255 range."),
+    ("preprocessed twice", "you preprocessed twice: once is enough (does your extractor preprocess, and "
+     "you again before calling it?)."),
+)
+
+
+def _preprocess_variants(image: Any) -> dict[str, Any]:
+    from .model import IMAGENET_MEAN_BGR, preprocess
+
+    x = np.array(image, dtype=np.float32)
+    return {
+        "correct": preprocess(x),
+        "no preprocessing": x,
+        "means, RGB kept": x - np.array(IMAGENET_MEAN_BGR[::-1], np.float32),
+        "means, no flip": x - np.array(IMAGENET_MEAN_BGR, np.float32),
+        "flip only": x[..., ::-1],
+        "scaled to [0, 1]": x / 255.0,
+        "scaled, preprocessed": preprocess(x / 255.0),
+        "preprocessed twice": preprocess(preprocess(x)),
+    }
+
+
+def _feature_hint(vgg: Any, image: Any, got: np.ndarray, layers: Sequence[str], index: int) -> str | None:
+    """Which layer, under which preprocessing, produced the learner's output ``index``."""
+    import keras
+
+    from .layers import paper_name
+
+    names = [layer.name for layer in vgg.layers[1:]]
+    probe = keras.Model(vgg.input, {n: vgg.get_layer(n).output for n in names})
+    mistakes = dict(_PREPROCESS_MISTAKES)
+    asked = layers[index]
+    for variant, x in _preprocess_variants(image).items():
+        outputs = probe(x)
+        found = [n for n in names if _matches(got, np.asarray(outputs[n], np.float64))]
+        if not found:
+            continue
+        layer = asked if asked in found else found[0]
+        parts = [] if variant == "correct" else [mistakes[variant]]
+        if layer != asked:
+            parts.append(_layer_hint(layer, asked, layers, index, paper_name))
+        return " Also: ".join(parts) if parts else None
+    return None
+
+
+def _layer_hint(layer: str, asked: str, layers: Sequence[str], index: int, paper_name: Callable) -> str:
+    if layer in layers:
+        return (f"output {index} holds {layer!r} but {asked!r} was asked for at that position: return the "
+                "feature maps in the order of layer_names.")
+    if layer.endswith("pool"):
+        return f"output {index} is the pooling layer {layer!r}; take the convolution {asked!r} itself."
+    return (f"wrong layer: output {index} comes from {layer!r} ({paper_name(layer)}), but {asked!r} "
+            f"({paper_name(asked)}) was asked for.")

@@ -1,0 +1,3 @@
+"""The check notebook here is driven by a browser, not executed by nbval."""
+
+collect_ignore = ["panel_check.ipynb"]

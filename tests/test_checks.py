@@ -1,0 +1,298 @@
+"""Tests of nst_helpers.checks: every checker accepts right answers and rejects typical mistakes with the right hint."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import nst_helpers as nst
+from nst_helpers import checks
+
+
+def run(checker, fn, capsys, **kwargs):
+    """Call a checker; return (verdict, printed text)."""
+    verdict = checker(fn, **kwargs)
+    return verdict, capsys.readouterr().out
+
+
+# ----- learners' functions, right and wrong ------------------------------------------------------
+def _b(f):
+    f = tf.convert_to_tensor(f, tf.float32)
+    return tf.reshape(f, (-1, f.shape[-1]))
+
+
+def gram_numpy(f):  # an independent reference: numpy einsum, float64
+    f = np.asarray(f, np.float64)
+    return np.einsum("bijc,bijd->cd", f, f)
+
+
+def gram_bbt(f):
+    b = _b(f)
+    return b @ tf.transpose(b)
+
+
+def gram_scrambled(f):
+    f = tf.convert_to_tensor(f)
+    a = tf.reshape(f, (f.shape[-1], -1))
+    return a @ tf.transpose(a)
+
+
+def gram_channels_first(f):
+    f = tf.convert_to_tensor(f)
+    b = tf.reshape(f, (-1, f.shape[1]))
+    return tf.transpose(b) @ b
+
+
+def gram_batch_kept(f):
+    return tf.einsum("bijc,bijd->bcd", f, f)
+
+
+def gram_hw(f):
+    b = _b(f)
+    return tf.transpose(b) @ b / tf.cast(tf.shape(b)[0], tf.float32)
+
+
+def gram_diagonal(f):
+    b = _b(f)
+    return tf.reduce_sum(b * b, axis=0)
+
+
+def stub(*args):
+    raise NotImplementedError("write your code here")
+
+
+def deep_crash(f):
+    h, w = f.shape[1], f.shape[2]
+    return tf.reshape(f, (h, w, 7))  # wrong size: raises inside TensorFlow
+
+
+class TestGram:
+    def test_accepts_package_function(self, capsys):
+        ok, out = run(checks.check_gram_matrix, nst.losses.gram_matrix, capsys)
+        assert ok and "correct on all" in out
+
+    @pytest.mark.parametrize("norm", ["hw", "chw", "paper"])
+    def test_accepts_each_normalisation(self, norm, capsys):
+        ok, _ = run(checks.check_gram_matrix, lambda f: nst.losses.gram_matrix(f, normalize=norm), capsys, normalize=norm)
+        assert ok
+
+    def test_accepts_independent_numpy_version(self, capsys):
+        ok, out = run(checks.check_gram_matrix, gram_numpy, capsys)
+        assert ok and ("exact" in out or "close" in out)
+
+    @pytest.mark.parametrize("fn, words", [
+        (gram_bbt, "B B^T"),
+        (gram_scrambled, "scrambles"),
+        (gram_channels_first, "channels-first"),
+        (gram_batch_kept, "batch axis"),
+        (gram_hw, "normalisation"),
+        (gram_diagonal, "diagonal"),
+    ])
+    def test_rejects_typical_mistakes(self, fn, words, capsys):
+        ok, out = run(checks.check_gram_matrix, fn, capsys)
+        assert not ok
+        assert "❌" in out and words in out
+
+    def test_missing_normalisation_is_named(self, capsys):
+        ok, out = run(checks.check_gram_matrix, nst.losses.gram_matrix, capsys, normalize="hw")
+        assert not ok and "not normalised" in out and "normalize='hw'" in out
+
+    def test_slightly_wrong_values_are_not_close(self, capsys):
+        ok, out = run(checks.check_gram_matrix, lambda f: 1.01 * nst.losses.gram_matrix(f), capsys)
+        assert not ok and "max abs difference" in out
+
+    def test_unknown_normalisation_is_a_clear_error(self):
+        with pytest.raises(ValueError, match="normalize"):
+            checks.check_gram_matrix(gram_numpy, normalize="l2")
+
+
+class TestCrashes:
+    def test_stub_says_not_implemented(self, capsys):
+        ok, out = run(checks.check_gram_matrix, stub, capsys)
+        assert not ok and "not implemented yet" in out
+        assert "Traceback" not in out and len(out.splitlines()) <= 3
+
+    def test_crash_is_short_and_names_the_line(self, capsys):
+        ok, out = run(checks.check_gram_matrix, deep_crash, capsys)
+        assert not ok
+        assert "InvalidArgumentError" in out and "tf.reshape(f, (h, w, 7))" in out
+        assert "Traceback" not in out and len(out.splitlines()) <= 4
+
+    def test_forgotten_return(self, capsys):
+        ok, out = run(checks.check_content_loss, lambda a, b: None, capsys)
+        assert not ok and "return" in out
+
+    def test_numpy_input_crash_gets_a_conversion_hint(self, capsys):
+        ok, out = run(checks.check_total_variation_loss, lambda x: x.get_shape() and 0.0, capsys)
+        assert not ok and "numpy array" in out and "convert" in out
+
+    def test_not_a_function(self, capsys):
+        ok, out = run(checks.check_content_loss, 3.0, capsys)
+        assert not ok and "your function itself" in out
+
+    def test_unreadable_result(self, capsys):
+        ok, out = run(checks.check_content_loss, lambda a, b: "small", capsys)
+        assert not ok and "could not read" in out
+
+
+class TestContentLoss:
+    def test_accepts_package_function(self, capsys):
+        ok, _ = run(checks.check_content_loss, lambda a, b: nst.losses.content_loss({"x": a}, {"x": b}), capsys)
+        assert ok
+
+    def test_accepts_numpy_and_shape_1_scalar(self, capsys):
+        ok, _ = run(checks.check_content_loss, lambda a, b: np.mean((np.asarray(a) - b) ** 2, keepdims=True)[0, 0, 0], capsys)
+        assert ok
+
+    @pytest.mark.parametrize("fn, words", [
+        (lambda a, b: tf.reduce_sum(tf.square(a - b)), "summed"),
+        (lambda a, b: tf.reduce_mean(tf.abs(a - b)), "absolute"),
+        (lambda a, b: 0.5 * tf.reduce_sum(tf.square(a - b)), "1/2"),
+        (lambda a, b: tf.sqrt(tf.reduce_mean(tf.square(a - b))), "square root"),
+        (lambda a, b: tf.reduce_mean(a - b), "without squaring"),
+        (lambda a, b: tf.square(a - b), "one number"),
+    ])
+    def test_rejects_typical_mistakes(self, fn, words, capsys):
+        ok, out = run(checks.check_content_loss, fn, capsys)
+        assert not ok and words in out
+
+
+def style_fn(norm="none", gram_norm=None, reduce=tf.reduce_mean):
+    def fn(features, target):
+        gram = nst.losses.gram_matrix(features, normalize=gram_norm or norm)
+        return reduce(tf.square(gram - target))
+    return fn
+
+
+class TestStyleLoss:
+    @pytest.mark.parametrize("norm", ["none", "hw", "chw"])
+    def test_accepts_package_function(self, norm, capsys):
+        def fn(features, target):
+            grams = {"x": nst.losses.gram_matrix(features, normalize=norm)}
+            return nst.losses.style_loss(grams, {"x": target})
+        ok, _ = run(checks.check_style_loss, fn, capsys, normalize=norm)
+        assert ok
+
+    @pytest.mark.parametrize("fn, words", [
+        (style_fn(gram_norm="hw"), "Gram normalisation"),
+        (style_fn(reduce=tf.reduce_sum), "summed"),
+        (lambda f, t: tf.reduce_mean(tf.abs(nst.losses.gram_matrix(f) - t)), "absolute"),
+        (lambda f, t: tf.reduce_mean(tf.square(nst.losses.gram_matrix(f) - nst.losses.gram_matrix(t))), "already is a Gram"),
+        (lambda f, t: tf.reduce_mean(tf.square(gram_scrambled(f) - t)), "scrambles"),
+    ])
+    def test_rejects_typical_mistakes(self, fn, words, capsys):
+        ok, out = run(checks.check_style_loss, fn, capsys)
+        assert not ok and words in out
+
+    def test_comparing_features_with_the_gram_crashes_readably(self, capsys):
+        ok, out = run(checks.check_style_loss, lambda f, t: tf.reduce_mean(tf.square(f - t)), capsys)
+        assert not ok and "Incompatible shapes" in out and "Traceback" not in out
+
+
+def tv(dy=True, dx=True, op=tf.abs, reduce=tf.reduce_mean):
+    def fn(image):
+        x = tf.convert_to_tensor(image)
+        total = 0.0
+        if dy:
+            total += reduce(op(x[:, 1:] - x[:, :-1]))
+        if dx:
+            total += reduce(op(x[:, :, 1:] - x[:, :, :-1]))
+        return total
+    return fn
+
+
+class TestTotalVariation:
+    def test_accepts_package_function(self, capsys):
+        ok, _ = run(checks.check_total_variation_loss, nst.losses.total_variation_loss, capsys)
+        assert ok
+
+    def test_accepts_independent_version(self, capsys):
+        ok, _ = run(checks.check_total_variation_loss, tv(), capsys)
+        assert ok
+
+    @pytest.mark.parametrize("fn, words", [
+        (tv(dx=False), "direction is missing"),
+        (tv(dy=False), "direction is missing"),
+        (tv(op=tf.square), "squared"),
+        (tv(reduce=tf.reduce_sum), "summed"),
+        (tv(op=lambda d: d), "absolute value"),
+        (lambda x: tf.reduce_mean(tf.abs(x[:, :, 1:] - x[:, :, :-1])) + tf.reduce_mean(tf.abs(x[..., 1:] - x[..., :-1])),
+         "channels-first"),
+    ])
+    def test_rejects_typical_mistakes(self, fn, words, capsys):
+        ok, out = run(checks.check_total_variation_loss, fn, capsys)
+        assert not ok and words in out
+
+    def test_tf_image_total_variation_is_named_as_a_sum(self, capsys):
+        ok, out = run(checks.check_total_variation_loss, lambda x: tf.image.total_variation(tf.convert_to_tensor(x)), capsys)
+        assert not ok and "tf.image.total_variation" in out
+
+
+# ----- the feature extractor ---------------------------------------------------------------------
+def extractor(prep=nst.model.preprocess, order=lambda names: names, rename=lambda n: n):
+    def fn(vgg, layer_names):
+        names = [rename(n) for n in order(list(layer_names))]
+        model = keras.Model(vgg.input, [vgg.get_layer(n).output for n in names])
+        return lambda image: model(prep(tf.convert_to_tensor(image, tf.float32)))
+    return fn
+
+
+def next_conv(name):
+    return name[:-1] + str(int(name[-1]) + 1)
+
+
+class TestFeatureExtractor:
+    def test_accepts_a_correct_extractor(self, capsys):
+        ok, out = run(checks.check_feature_extractor, extractor(), capsys)
+        assert ok, out
+
+    def test_accepts_the_package_extractor_with_the_same_weights(self, capsys):
+        def fn(vgg, layer_names):
+            fx = nst.model.FeatureExtractor(layer_names, weights=None)
+            for layer in fx.model.layers:
+                if layer.get_weights():
+                    layer.set_weights(vgg.get_layer(layer.name).get_weights())
+            return lambda image: list(fx(image).values())
+        ok, out = run(checks.check_feature_extractor, fn, capsys)
+        assert ok, out
+
+    @pytest.mark.parametrize("fn, words", [
+        (extractor(prep=lambda x: x), "raw RGB"),
+        (extractor(prep=lambda x: x - np.array([123.68, 116.779, 103.939], np.float32)), "BGR"),
+        (extractor(prep=lambda x: nst.model.preprocess(x / 255.0)), "255"),
+        (extractor(order=sorted), "order of layer_names"),
+        (extractor(rename=next_conv), "wrong layer"),
+    ])
+    def test_rejects_typical_mistakes(self, fn, words, capsys):
+        ok, out = run(checks.check_feature_extractor, fn, capsys)
+        assert not ok and words in out
+
+    def test_rejects_random_weights(self, capsys):
+        def fn(vgg, layer_names):
+            fresh = nst.model.build_vgg("vgg16")
+            model = keras.Model(fresh.input, [fresh.get_layer(n).output for n in layer_names])
+            return lambda image: model(nst.model.preprocess(image))
+        ok, out = run(checks.check_feature_extractor, fn, capsys)
+        assert not ok and "values differ" in out
+
+    def test_dict_and_stub(self, capsys):
+        ok, out = run(checks.check_feature_extractor, lambda vgg, names: (lambda image: {n: image for n in names}), capsys)
+        assert not ok and "dict" in out
+        ok, out = run(checks.check_feature_extractor, stub, capsys)
+        assert not ok and "not implemented" in out
+
+    def test_load_vgg_has_trained_named_layers(self):
+        vgg = checks.load_vgg()
+        assert vgg.get_layer("block3_conv1").output.shape[-1] == 256
+        _, arrays = nst.model.resolve_weights("auto")
+        np.testing.assert_array_equal(vgg.get_layer("block1_conv1").get_weights()[0], arrays["block1_conv1"][0])
+
+
+def test_crash_inside_tf_function_names_the_learners_line(capsys):
+    @tf.function
+    def graph_gram(f):
+        return tf.matmul(f, f)  # batched (1, H, W, C) @ (1, H, W, C): shapes do not fit
+
+    ok, out = run(checks.check_gram_matrix, graph_gram, capsys)
+    assert not ok and "Dimensions must be equal" in out and "tf.matmul(f, f)" in out
+    assert "in user code" not in out and len(out.splitlines()) <= 4

@@ -1,0 +1,258 @@
+"""Tests of nst_helpers.widgets, headless: set widget values, click buttons, check what the runner received."""
+
+import dataclasses
+import datetime
+import io
+import sys
+import time
+import types
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import nst_helpers as nst
+from nst_helpers import widgets as W
+
+ipywidgets = pytest.importorskip("ipywidgets")
+
+
+# ----- the config logic, without widgets -------------------------------------------------------
+class TestConfigFromValues:
+    def test_values_reach_the_config(self):
+        cfg = W.config_from_values({
+            "net": "vgg19", "content_layers": ["conv5_2"], "style_layers": ("conv1_1", "conv3_4"),
+            "content_weight": 2.5, "style_weight": 1e4, "tv_weight": 0.0, "optimizer": "adam",
+            "steps": 7, "size": 96, "preserve_color": "luminance",
+        })
+        assert cfg.net == "vgg19" and cfg.content_layers == ("block5_conv2",)
+        assert cfg.style_layers == ("block1_conv1", "block3_conv4")
+        assert (cfg.content_weight, cfg.style_weight, cfg.tv_weight) == (2.5, 1e4, 0.0)
+        assert (cfg.optimizer, cfg.steps, cfg.size, cfg.preserve_color) == ("adam", 7, 96, "luminance")
+
+    def test_everything_else_comes_from_the_base(self):
+        base = nst.TransferConfig.seed_recipe()
+        cfg = W.config_from_values({"steps": 5}, base)
+        assert cfg == dataclasses.replace(base, steps=5)
+
+    def test_layer_weights_are_relative(self):
+        cfg = W.config_from_values({"style_layers": ("conv1_1", "conv2_1"), "style_layer_weights": (3, 1)})
+        assert cfg.style_layer_weights == (0.75, 0.25)
+
+    def test_equal_layer_weights_mean_the_default(self):
+        assert W.relative_layer_weights([2.0, 2.0, 2.0]) is None
+        assert W.relative_layer_weights([]) is None
+
+    def test_zero_layer_weights_are_rejected_clearly(self):
+        with pytest.raises(nst.ConfigError, match="style_layer_weights"):
+            W.config_from_values({"style_layers": ("conv1_1", "conv2_1"), "style_layer_weights": (0, 0)})
+
+    def test_new_layers_drop_the_base_layer_weights(self):
+        base = nst.TransferConfig.default(style_layer_weights=(1, 2, 3, 4, 5))
+        cfg = W.config_from_values({"style_layers": ("conv2_1",)}, base)
+        assert cfg.style_layer_weights is None
+
+    def test_describe_config_names_the_weights(self):
+        cfg = nst.TransferConfig.default(style_layers=("conv1_1", "conv2_1"), style_layer_weights=(0.75, 0.25))
+        text = W.describe_config(cfg, weights="offline-hed-vgg16")
+        assert "conv1_1 0.75" in text and "conv2_1 0.25" in text and "offline-hed-vgg16" in text
+
+
+class TestUploadedFiles:
+    def test_ipywidgets_8_value(self):
+        value = ({"name": "a.png", "type": "image/png", "size": 3, "content": memoryview(b"abc"), "last_modified": 0},)
+        assert W.uploaded_files(value) == [("a.png", b"abc")]
+
+    def test_ipywidgets_7_value(self):
+        value = {"b.jpg": {"metadata": {"name": "b.jpg", "type": "image/jpeg", "size": 2}, "content": b"xy"}}
+        assert W.uploaded_files(value) == [("b.jpg", b"xy")]
+
+    def test_empty(self):
+        assert W.uploaded_files(()) == [] and W.uploaded_files({}) == []
+
+
+# ----- the panel with a fake runner ------------------------------------------------------------
+class FakeRunner:
+    """Records each config; 'paints' step by step (a brighter image each step), honours Stop."""
+
+    def __init__(self, delay=0.0):
+        self.configs, self.delay, self.stopped_at = [], delay, None
+
+    def __call__(self, content, style, config, callback=None):
+        self.configs.append(config)
+        image = np.zeros((config.size, config.size, 3), np.float32)
+        reason = "completed"
+        for step in range(1, config.steps + 1):
+            image = np.full_like(image, min(255.0, 10.0 * step))
+            row = {"total": 10.0 / step, "content": 1.0 / step, "style": 8.0 / step, "tv": 1.0 / step}
+            if callback(step, image, row):
+                reason, self.stopped_at = "callback", step
+                break
+            time.sleep(self.delay)
+        return types.SimpleNamespace(image=image, stop_reason=reason, weights="fake-weights",
+                                     weights_description="made up", config=config)
+
+
+def png(image):
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture()
+def fake():
+    return FakeRunner()
+
+
+def make_panel(runner, **kwargs):
+    return W.ControlPanel(runner=runner, base=nst.TransferConfig.default(size=64, steps=6), **kwargs)
+
+
+def test_control_panel_returns_a_displayable_widget(fake):
+    widget = W.control_panel(runner=fake)
+    assert isinstance(widget, ipywidgets.Widget)
+    assert isinstance(widget.panel, W.ControlPanel)
+
+
+def test_run_uses_the_chosen_settings(fake):
+    panel = make_panel(fake)
+    panel.net.value = "vgg19"
+    panel.content_layers.value = ("block5_conv2",)
+    panel.style_layers.value = ("block1_conv1", "block3_conv4")
+    panel.layer_weights["block1_conv1"].value = 3.0
+    panel.style_weight.value = 1e3
+    panel.use_tv.value = False
+    panel.optimizer.value = "adam"
+    panel.steps.value = 4
+    panel.size.value = 96
+    panel.preserve_color.value = "histogram"
+    panel.style_choice.value = "great_wave.jpg"
+    panel.run_button.click()
+    assert panel.wait(10)
+    cfg = fake.configs[-1]
+    assert (cfg.net, cfg.content_layers, cfg.style_layers) == ("vgg19", ("block5_conv2",), ("block1_conv1", "block3_conv4"))
+    assert cfg.style_layer_weights == (0.75, 0.25)
+    assert cfg.style_weight == pytest.approx(1e3) and cfg.tv_weight == 0.0
+    assert (cfg.optimizer, cfg.steps, cfg.size, cfg.preserve_color) == ("adam", 4, 96, "histogram")
+    assert "Done" in panel.status.value and "fake-weights" in panel.summary.value
+    assert panel.progress.value == 4 and not panel.run_button.disabled and panel.stop_button.disabled
+
+
+def test_untouched_panel_runs_the_base_config(fake):
+    panel = make_panel(fake)
+    panel.run_button.click()
+    assert panel.wait(10)
+    assert fake.configs[-1] == panel.base
+
+
+def test_stop_stops_the_run():
+    slow = FakeRunner(delay=0.02)
+    panel = make_panel(slow)
+    panel.steps.value = 1000
+    panel.run_button.click()
+    deadline = time.time() + 10
+    while len(panel.history) < 3 and time.time() < deadline:
+        time.sleep(0.01)
+    assert panel.running and not panel.stop_button.disabled
+    panel.stop_button.click()
+    assert panel.wait(10)
+    assert slow.stopped_at is not None and slow.stopped_at < 1000
+    assert panel.result.stop_reason == "callback" and "stopped by you" in panel.status.value
+
+
+def test_preview_and_curve_update_every_few_steps(fake):
+    panel = make_panel(fake, preview_every=2)
+    seen = []
+    panel.preview.observe(lambda change: seen.append(bytes(change["new"])), names="value")
+    panel.run_button.click()
+    assert panel.wait(10)
+    assert panel.previews == 6 // 2 + 1  # steps 2, 4, 6, then the result
+    brightness = [np.asarray(Image.open(io.BytesIO(b))).mean() for b in seen]
+    assert brightness[:3] == [20.0, 40.0, 60.0]  # the image of steps 2, 4 and 6
+    assert bytes(panel.curve.value).startswith(b"\x89PNG")
+
+
+def test_save_writes_the_result(fake, tmp_path):
+    panel = make_panel(fake)
+    assert panel.save_button.disabled
+    panel.run_button.click()
+    assert panel.wait(10)
+    panel.save_path.value = str(tmp_path / "out.png")
+    panel.save_button.click()
+    saved = nst.load_image(tmp_path / "out.png")
+    np.testing.assert_array_equal(saved, panel.result.image)
+    assert "Saved" in panel.status.value
+
+
+def test_invalid_settings_are_reported_not_run(fake):
+    panel = make_panel(fake)
+    for box in (panel.use_content, panel.use_style, panel.use_tv):
+        box.value = False
+    panel.run_button.click()
+    assert fake.configs == [] and "nothing to optimise" in panel.status.value
+
+
+def test_runner_errors_are_shown_in_the_panel():
+    def broken(content, style, config, callback=None):
+        raise nst.WeightsError("No VGG19 weights available offline.")
+
+    panel = make_panel(broken)
+    panel.run_button.click()
+    assert panel.wait(10)
+    assert "No VGG19 weights" in panel.status.value and not panel.run_button.disabled
+
+
+def test_network_switch_keeps_valid_layers(fake):
+    panel = make_panel(fake)
+    panel.net.value = "vgg19"
+    panel.style_layers.value = ("block1_conv1", "block3_conv4")
+    panel.net.value = "vgg16"  # VGG16 has no conv3_4
+    assert panel.style_layers.value == ("block1_conv1",)
+    assert list(panel.layer_weights) == ["block1_conv1"]
+
+
+def test_upload_adds_and_selects_the_image(fake):
+    panel = make_panel(fake)
+    picture = png(np.full((40, 50, 3), 200, np.uint8))
+    if ipywidgets.__version__.startswith("7"):
+        panel._on_upload("content", {"mine.png": {"metadata": {"name": "mine.png"}, "content": picture}})
+    else:
+        when = datetime.datetime.now(datetime.timezone.utc)
+        panel.content_upload.value = ({"name": "mine.png", "type": "image/png", "size": len(picture),
+                                       "content": memoryview(picture), "last_modified": when},)
+    assert panel.content_choice.value == "upload:mine.png"
+    assert panel.image("content").shape == (40, 50, 3)
+    panel.run_button.click()
+    assert panel.wait(10)
+
+
+def test_colab_upload_button(fake, monkeypatch):
+    picture = png(np.full((36, 36, 3), 90, np.uint8))
+    files = types.SimpleNamespace(upload=lambda: {"paint.png": picture})
+    colab = types.ModuleType("google.colab")
+    colab.files = files
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    panel = make_panel(fake)
+    panel.colab_buttons["style"].click()
+    assert panel.style_choice.value == "upload:paint.png"
+    assert panel.image("style")[0, 0, 0] == 90.0
+
+
+# ----- one real run --------------------------------------------------------------------------
+def test_real_quick_run_with_offline_weights(tmp_path):
+    panel = W.ControlPanel(base=nst.TransferConfig.default(), preview_every=1, save_path=str(tmp_path / "real.png"))
+    panel.size.value = 64
+    panel.steps.value = 3
+    panel.optimizer.value = "adam"
+    panel.run_button.click()
+    assert panel.wait(300), "the real run did not finish in 5 minutes"
+    result = panel.result
+    assert result is not None, panel.status.value
+    assert max(result.image.shape[:2]) == 64 and result.config.steps == 3
+    assert result.weights == "offline-hed-vgg16" and "offline-hed-vgg16" in panel.summary.value
+    assert len(panel.history) == 3 and panel.previews == 4
+    assert not np.array_equal(result.image, nst.images.resize(panel.image("content"), 64))  # it painted something
+    panel.save_button.click()
+    assert (tmp_path / "real.png").is_file()
+
