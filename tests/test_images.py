@@ -154,8 +154,23 @@ def test_unsupported_output_suffix(tmp_path):
         I.save_image(np.zeros((4, 4, 3)), tmp_path / "out.gif")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(min_size=0, max_size=512))
+def _valid_files():
+    rgb = np.random.default_rng(5).integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    return [_png_bytes(Image.fromarray(rgb), fmt) for fmt in ("PNG", "JPEG", "GIF", "BMP", "TIFF")]
+
+
+_VALID = _valid_files()
+# random bytes, and real files with bytes overwritten or cut short (these reach the decoders)
+_BYTES = st.one_of(
+    st.binary(min_size=0, max_size=512),
+    st.tuples(st.sampled_from(_VALID), st.integers(0, 400), st.binary(min_size=1, max_size=16)).map(
+        lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + len(t[2]):]),
+    st.tuples(st.sampled_from(_VALID), st.integers(0, 400)).map(lambda t: t[0][: t[1]]),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_BYTES)
 def test_fuzz_bytes_never_crash_with_a_foreign_error(data):
     try:
         _check_convention(I.load_image(data))
@@ -163,7 +178,7 @@ def test_fuzz_bytes_never_crash_with_a_foreign_error(data):
         pass
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.sampled_from([np.uint8, np.uint16, np.float32, np.float64, np.int32, bool]),
     st.lists(st.integers(0, 6), min_size=1, max_size=4),
