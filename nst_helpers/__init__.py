@@ -7,7 +7,10 @@ Modules (import the package as ``nst`` and call ``nst.losses.gram_matrix(...)``)
 * :mod:`~nst_helpers.images` - load, resize, save; the image convention (no TensorFlow);
 * :mod:`~nst_helpers.model` - VGG feature extractors and weight resolution;
 * :mod:`~nst_helpers.losses` - Gram matrices and losses (pure tensor functions);
-* :mod:`~nst_helpers.transfer` - the optimisation loop.
+* :mod:`~nst_helpers.transfer` - the optimisation loop;
+* :mod:`~nst_helpers.controls` - colour preservation, style blending, masks, scales (Gatys et al. 2017);
+* :mod:`~nst_helpers.plots`, :mod:`~nst_helpers.widgets`, :mod:`~nst_helpers.checks` - figures, the classroom
+  panel, exercise checkers.
 
 TensorFlow-backed modules load on first use, so ``import nst_helpers`` is fast.
 """

@@ -16,7 +16,7 @@ import os
 import pathlib
 import sys
 import time
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 from . import config as C
 from . import images as imgs
@@ -24,10 +24,19 @@ from .errors import NSTError
 from .layers import NETWORKS, parse_layer_list
 
 EXIT_USAGE, EXIT_ERROR, EXIT_INTERRUPTED = 2, 1, 130
+#: Longest side (px) above which loading a photo gets a one-line notice (phone photos).
+BIG_IMAGE = 2048
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one short line plus a hint, not the whole usage block."""
+
+    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"nst: error: {message}\nTry 'nst --help' for the options.\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="nst",
         description="Paint a photo in the style of a painting (Gatys et al. neural style transfer). "
         "With no images, uses the bundled default photo and painting.",
@@ -52,10 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (noise init)")
     p.add_argument("--precision", choices=C.PRECISIONS, help="float32, bfloat16 (mixed) or auto")
     p.add_argument("--learning-rate", type=float, help="Adam's learning rate (0-255 pixel scale)")
-    p.add_argument("--scales", help="coarse-to-fine sizes, e.g. 128,256")
-    p.add_argument("--style-scale", type=float, help="style image size relative to the content (default 1)")
-    p.add_argument("--style-blend", help="weights of several styles, e.g. 0.7,0.3")
-    p.add_argument("--preserve-color", choices=C.PRESERVE_COLORS, help="keep the photo's colours")
+    p.add_argument("--scales", help="coarse-to-fine sizes, e.g. 256,512,1024: optimise small, upsample, refine "
+                   "(big, sharp results; overrides --size)")
+    p.add_argument("--style-scale", type=float, help="style image size relative to the content (default 1): "
+                   "below 1 gives bigger brush strokes, above 1 finer ones")
+    p.add_argument("--style-blend", help="mix several paintings: one weight per style image, e.g. 0.7,0.3")
+    p.add_argument("--preserve-color", choices=C.PRESERVE_COLORS,
+                   help="keep the photo's colours: 'luminance' transfers brightness only (YCrCb), "
+                   "'histogram' recolours the painting to the photo's colour mean and covariance first")
+    p.add_argument("--mask", action="append", metavar="FILE",
+                   help="paint regions with different styles: a grey image per style image, in order "
+                   "(white = that style's region; resized to the photo); repeat once per style")
     p.add_argument("--report", help="write a JSON report (weights, config, time, loss history) here")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--debug", action="store_true", help="show full tracebacks")
@@ -115,6 +131,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"nst: error: {err}", file=sys.stderr)
         return EXIT_USAGE if isinstance(err, (C.ConfigError, imgs.ImageError)) else EXIT_ERROR
+    except KeyboardInterrupt:  # before the first step: there is no image to keep yet
+        print("nst: interrupted before the first step; nothing written.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:  # a bug or a system fault: still one line, the traceback on request
+        if args.debug:
+            raise
+        print(f"nst: unexpected {type(err).__name__}: {err} (run again with --debug for the traceback)", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -123,23 +147,57 @@ def _run(args: argparse.Namespace) -> int:
     content = pathlib.Path(args.content) if args.content else imgs.data_path("content")
     styles = [pathlib.Path(s) for s in args.styles] or [imgs.data_path("style")]
     output = pathlib.Path(args.output) if args.output else default_output(content, styles)
-    check_output(output, [content, *styles], args.overwrite)
-    content_img = imgs.load_image(content)
-    style_imgs = [imgs.load_image(s) for s in styles]
+    check_output(output, [content, *styles, *(pathlib.Path(m) for m in args.mask or ())], args.overwrite)
+    content_img = _load(content, max(config.scales or (config.size,)))
+    style_imgs = [_load(s, round(max(config.scales or (config.size,)) * config.style_scale)) for s in styles]
+    _check_working_size(content_img, config)
     if config.style_blend is not None and len(config.style_blend) != len(style_imgs):
         raise C.ConfigError(f"--style-blend has {len(config.style_blend)} weights for {len(style_imgs)} style images.")
+    masks = None
+    if args.mask:
+        from . import controls
+
+        if config.style_blend is not None:
+            raise C.ConfigError("--style-blend mixes styles everywhere; --mask gives each style its own region: use one or the other.")
+        masks = controls.load_masks(args.mask, n_styles=len(style_imgs), content_shape=content_img.shape[:2],
+                                   allow_uncovered=config.content_weight > 0)
     # 2. the expensive part
     from . import transfer as T
 
+    extractor = T.build_extractor(config)  # resolve the weights (and report a fallback) before the progress bar
     progress = _progress(config, args.quiet)
-    result = T.transfer(content_img, style_imgs, config, callback=progress)
+    result = T.transfer(content_img, style_imgs, config, callback=progress, extractor=extractor, masks=masks)
     if progress is not None:
         progress.close()
     imgs.save_image(result.image, output)
     if args.report:
-        _write_report(pathlib.Path(args.report), result, content, styles, content_img, style_imgs, output)
+        _write_report(pathlib.Path(args.report), result, content, styles, content_img, style_imgs, output,
+                      masks=args.mask)
     _summary(result, output)
     return EXIT_INTERRUPTED if result.stop_reason == "interrupted" else 0
+
+
+def _load(path: pathlib.Path, working_size: int) -> "imgs.np.ndarray":
+    """Load an image, decoding big photos straight at a reduced size (one line says so)."""
+    full = imgs.image_size(path)
+    limit = 2 * max(working_size, imgs.MIN_SIDE)  # keep headroom for a good resize later
+    if max(full) <= limit:
+        return imgs.load_image(path)
+    if max(full) > BIG_IMAGE:
+        print(f"nst: note: {path.name} is {full[1]}x{full[0]} px; reading it at about {limit} px (work size {working_size}).", file=sys.stderr)
+    return imgs.load_image(path, max_size=limit)
+
+
+def _check_working_size(content, config: C.TransferConfig) -> None:
+    """VGG needs >= 32 px per side at the smallest scale: fail now, not after loading TensorFlow."""
+    smallest = min(config.scales or (config.size,))
+    h, w = content.shape[:2]
+    short = smallest if config.resize == "square" else round(min(h, w) * smallest / max(h, w))
+    if short < imgs.MIN_SIDE:
+        raise imgs.ImageError(
+            f"the content image ({w}x{h}) is only {short} px on its short side at size {smallest}; "
+            f"VGG needs at least {imgs.MIN_SIDE}. Use a larger --size or a less elongated image."
+        )
 
 
 class _Progress:
@@ -164,7 +222,7 @@ def _progress(config: C.TransferConfig, quiet: bool) -> _Progress | None:
     return _Progress(config.steps * len(config.scales or (config.size,)))
 
 
-def _write_report(path, result, content, styles, content_img, style_imgs, output) -> None:
+def _write_report(path, result, content, styles, content_img, style_imgs, output, masks=None) -> None:
     report = {
         "weights": result.weights,
         "weights_description": result.weights_description,
@@ -181,6 +239,8 @@ def _write_report(path, result, content, styles, content_img, style_imgs, output
         "content": {"path": str(content), "size": list(content_img.shape[:2])},
         "styles": [{"path": str(p), "size": list(s.shape[:2])} for p, s in zip(styles, style_imgs)],
     }
+    if masks:
+        report["masks"] = [str(m) for m in masks]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(report, indent=2))

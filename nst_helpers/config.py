@@ -77,7 +77,9 @@ class TransferConfig:
             matrices and losses in float32) or ``"auto"``.
         scales: coarse-to-fine schedule, e.g. ``(128, 256)``: optimise small, upsample,
             refine. ``None`` runs once at ``size``.
-        preserve_color: ``"none"``, ``"luminance"`` or ``"histogram"``.
+        preserve_color: ``"none"``, ``"luminance"`` (transfer brightness only, keep the photo's
+            Cr/Cb) or ``"histogram"`` (recolour the painting to the photo's colour mean and
+            covariance first).
         style_blend: one weight per style image (normalised to sum 1); ``None`` = equal.
         style_scale: size of the style image relative to the content image.
     """
@@ -87,21 +89,21 @@ class TransferConfig:
     content_layers: tuple[str, ...] = ("conv4_2",)
     style_layers: tuple[str, ...] = PAPER_STYLE_LAYERS
     style_layer_weights: tuple[float, ...] | None = None
-    content_weight: float = 1.0
+    content_weight: float = 10.0
     style_weight: float = 1.0
     tv_weight: float = 1.0
     gram_norm: str = "hw"
     tv_kind: str = "l1_mean"
     adaptive: bool = False
     optimizer: str = "lbfgs"
-    steps: int = 100
+    steps: int = 200
     step_size: float = 10.0
     learning_rate: float = 5.0
     size: int = 256
     resize: str = "longest"
     init: str = "content"
     seed: int = 0
-    precision: str = "float32"
+    precision: str = "auto"
     scales: tuple[int, ...] | None = None
     preserve_color: str = "none"
     style_blend: tuple[float, ...] | None = None
@@ -176,6 +178,7 @@ class TransferConfig:
             size=224,
             resize="square",
             init="noise",
+            precision="float32",  # the blog ran float32; a faithful reference, not a speed target
         )
         return dataclasses.replace(base, **changes)
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
+from . import controls as C
 from . import images as imgs
 from . import losses as L
 from .config import TransferConfig
@@ -40,7 +41,9 @@ class Result:
             (float32 values at the image *before* that step's update; with ``adaptive``
             also ``adaptive_content`` etc., the ``1/loss`` weights the step used),
             plus ``scale`` (the image's longest side at that step).
-        final_losses: ``total``, ``content``, ``style``, ``tv`` of ``image``, in float32.
+        final_losses: ``total``, ``content``, ``style``, ``tv`` of ``image``, in float32
+            (with ``preserve_color="luminance"``: of the grey image that was optimised,
+            before the photo's colour was put back).
         seconds: wall time of the optimisation (targets included, model loading excluded).
         weights: label of the weights used (``"imagenet"``, ``"offline-hed-vgg16"``, ...).
         weights_description: one sentence on those weights.
@@ -82,6 +85,16 @@ class Objective:
         content: content image (H, W, 3) RGB 0-255.
         styles: one or more style images.
         style_blend: one weight per style image (normalised here).
+        masks: spatial control (Gatys et al. 2017): one mask per style image, float (H, W)
+            in [0, 1] at the content's size; style ``i`` then paints where mask ``i`` is white.
+            ``None``: every style everywhere (blended). Cannot be combined with ``style_blend``.
+
+    Attributes:
+        style_targets: ``{layer: (C, C)}`` blended target Grams (``None`` with masks).
+        regions: with masks, one ``(targets, masks, layer_weights)`` per style: its own
+            target Grams, its mask at each style layer's resolution, and the layer weights
+            times the region's share of that layer (so a style pulls on each of its pixels
+            as hard as it would on a whole image). ``None`` without masks.
     """
 
     def __init__(
@@ -91,6 +104,7 @@ class Objective:
         content: np.ndarray,
         styles: Sequence[np.ndarray],
         style_blend: Sequence[float] | None = None,
+        masks: Sequence[np.ndarray] | None = None,
     ) -> None:
         self.extractor, self.config = extractor, config
         self.weights = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight}
@@ -100,7 +114,17 @@ class Objective:
         self.content, self.styles, self.blend = content, list(styles), blend / blend.sum()
         features = extractor(content)
         self.content_targets = {k: tf.constant(features[k]) for k in config.content_layers}
-        self.style_targets = self.blended_grams(self.styles, self.blend)
+        self.masks = None if masks is None else C.fit_masks(masks, content.shape[:2])
+        if self.masks is None:
+            self.style_targets, self.regions = self.blended_grams(self.styles, self.blend), None
+        else:
+            if style_blend is not None:
+                raise ConfigError(
+                    "style_blend mixes styles everywhere; masks give each style its own region: use one or the other."
+                )
+            if len(self.masks) != len(self.styles):
+                raise ConfigError(f"{len(self.masks)} masks for {len(self.styles)} style images: give one mask per style image.")
+            self.style_targets, self.regions = None, self._regions(features)
 
     def blended_grams(self, styles: Sequence[np.ndarray], blend: np.ndarray) -> dict[str, tf.Tensor]:
         """Target Grams: the blend-weighted sum of each style image's Gram matrices."""
@@ -114,14 +138,40 @@ class Objective:
                 targets[k] = targets[k] + g if k in targets else g
         return {k: tf.constant(targets[k]) for k in self.config.style_layers}
 
+    def _regions(self, content_features: Mapping[str, tf.Tensor]) -> list:
+        """Per style: its own target Grams, its mask per style layer, its per-layer weights."""
+        cfg = self.config
+        names = cfg.style_layers
+        layer_weights = cfg.style_layer_weights or [1.0 / len(names)] * len(names)
+        regions = []
+        for style, mask in zip(self.styles, self.masks):
+            targets = self.blended_grams([style], np.ones(1))
+            masks, weights = {}, {}
+            for k, layer_weight in zip(names, layer_weights):
+                m = C.layer_mask(mask, tuple(content_features[k].shape[1:3]))  # the generated image has the content's size
+                share = float(np.mean(np.square(m, dtype=np.float64)))  # the region's share of this layer
+                if share > 1e-6:  # a sliver that vanishes at this depth has nothing to match here
+                    masks[k], weights[k] = tf.constant(m), float(layer_weight) * share
+            regions.append(({k: targets[k] for k in masks}, masks, tuple(weights.values())))
+        return regions
+
     def losses(self, image: tf.Tensor) -> dict[str, tf.Tensor]:
         """``{"content", "style", "tv"}`` float32 scalars for a (1, H, W, 3) image."""
         cfg = self.config
         feats = self.extractor(image)
         zero = tf.constant(0.0)
         content = L.content_loss(feats, self.content_targets) if cfg.content_layers else zero
-        grams = {k: L.gram_matrix(feats[k], normalize=cfg.gram_norm) for k in cfg.style_layers}
-        style = L.style_loss(grams, self.style_targets, cfg.style_layer_weights) if cfg.style_layers else zero
+        if not cfg.style_layers:
+            style = zero
+        elif self.regions is None:
+            grams = {k: L.gram_matrix(feats[k], normalize=cfg.gram_norm) for k in cfg.style_layers}
+            style = L.style_loss(grams, self.style_targets, cfg.style_layer_weights)
+        else:
+            style = tf.add_n([
+                L.style_loss({k: C.guided_gram(feats[k], m, normalize=cfg.gram_norm) for k, m in masks.items()},
+                             targets, weights)
+                for targets, masks, weights in self.regions
+            ])
         tv = L.total_variation_loss(image, kind=cfg.tv_kind)
         return {"content": content, "style": style, "tv": tv}
 
@@ -178,39 +228,71 @@ def transfer(
     callback: Callback | None = None,
     init: np.ndarray | None = None,
     extractor: FeatureExtractor | None = None,
+    masks: Sequence[imgs.ImageSource] | None = None,
 ) -> Result:
     """Paint ``content`` in the style of ``style``.
 
+    The controls of Gatys et al. (2017) are settings of ``config`` (``preserve_color``,
+    ``style_blend``, ``style_scale``, ``scales``), plus ``masks`` here; see
+    :mod:`nst_helpers.controls`.
+
     Args:
         content: content image (anything :func:`nst_helpers.images.load_image` takes).
-        style: one style image, or a list of them (blended by ``config.style_blend``).
+        style: one style image, or a list of them (blended by ``config.style_blend``,
+            or given a region each by ``masks``).
         config: all settings; ``None`` means :meth:`TransferConfig.default`.
         callback: see :data:`Callback`; return ``True`` to stop.
         init: an explicit starting image (H, W, 3) in [0, 255]; overrides ``config.init``
             (resized to the content's size if needed).
         extractor: reuse an already-built :class:`FeatureExtractor` (must cover the
             config's layers); saves model building when you run many transfers.
+        masks: spatial control: one mask per style image (paths or arrays; grey images,
+            white = where that style paints), resized to the content. Together they must
+            cover the content. Not combinable with ``config.style_blend``.
 
     Returns:
         A :class:`Result`. Ctrl-C (``KeyboardInterrupt``) or a callback's ``True`` stops
         early and still returns the best image so far; so does a NaN/inf loss.
+
+    Raises:
+        ConfigError, ImageError: unusable images, masks or settings, before any optimisation.
+
+    Example:
+        >>> cfg = TransferConfig.default(preserve_color="luminance")     # doctest: +SKIP
+        >>> transfer("photo.jpg", ["wave.jpg", "night.jpg"], cfg,
+        ...          masks=["sea.png", "sky.png"]).image.shape             # doctest: +SKIP
+        (192, 256, 3)
     """
     config = config or TransferConfig.default()
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
-    content_img = imgs.load_image(content)
+    photo = imgs.load_image(content)
     style_imgs = [imgs.load_image(s) for s in styles]
+    if config.style_blend is not None and len(config.style_blend) != len(style_imgs):
+        raise ConfigError(f"style_blend has {len(config.style_blend)} weights for {len(style_imgs)} style images: give one per image.")
+    mask_imgs = None if masks is None else C.load_masks(
+        masks, n_styles=len(style_imgs), content_shape=photo.shape[:2], allow_uncovered=config.content_weight > 0
+    )
+    if mask_imgs is not None and config.style_blend is not None:
+        raise ConfigError("style_blend mixes styles everywhere; masks give each style its own region: use one or the other.")
+    # colour control: what the optimiser sees (grey images in luminance mode, recoloured paintings in histogram mode)
+    content_img, style_imgs = C.color_inputs(photo, style_imgs, config.preserve_color)
+    if config.preserve_color == "luminance":
+        callback = _colored_callback(callback, photo)
     precision = resolve_precision(config.precision)
     extractor = extractor or build_extractor(config, precision)
     scales = config.scales or (config.size,)
     result_image: np.ndarray | None = None if init is None else imgs.load_image(init)
+    if result_image is not None and config.preserve_color == "luminance":
+        result_image = C.gray3(C.luminance(result_image))
     history: list[dict[str, float]] = []
     stop, traces, objective = "completed", 0, None
     start = time.perf_counter()
     for scale in scales:
         content_s = _resize(content_img, scale, config)
         imgs.check_min_size(content_s, name="content image")
-        style_s = [_resize(s, max(imgs.MIN_SIDE, round(scale * config.style_scale)), config) for s in style_imgs]
-        objective = Objective(extractor, config, content_s, style_s, config.style_blend)
+        style_s = scaled_styles(style_imgs, scale, config)
+        masks_s = None if mask_imgs is None else C.fit_masks(mask_imgs, content_s.shape[:2])
+        objective = Objective(extractor, config, content_s, style_s, config.style_blend, masks=masks_s)
         x0 = _initial_image(config, content_s, style_s[0], result_image)
         runner = _run_lbfgs if config.optimizer == "lbfgs" else _run_gradient
         result_image, stop, n = runner(objective, x0, config, history, callback, scale)
@@ -220,7 +302,7 @@ def transfer(
     seconds = time.perf_counter() - start
     final = evaluate(result_image, objective, config, precision)
     return Result(
-        image=result_image,
+        image=C.color_output(result_image, photo, config.preserve_color),
         history=history,
         final_losses=final,
         seconds=seconds,
@@ -231,6 +313,38 @@ def transfer(
         stop_reason=stop,
         traces=traces,
     )
+
+
+def scaled_styles(styles: Sequence[np.ndarray], scale: int, config: TransferConfig) -> list[np.ndarray]:
+    """The style images for one scale: longest side ``scale * config.style_scale`` (at least 32 px).
+
+    Raises:
+        ImageError: a style image would be too small for VGG (raise ``style_scale``).
+    """
+    side = max(imgs.MIN_SIDE, round(scale * config.style_scale))
+    out = [_resize(s, side, config) for s in styles]
+    for i, s in enumerate(out, 1):
+        if min(s.shape[:2]) < imgs.MIN_SIDE:
+            raise imgs.ImageError(
+                f"style image {i} is only {s.shape[1]}x{s.shape[0]} px at size {scale} with style_scale="
+                f"{config.style_scale}; VGG needs at least {imgs.MIN_SIDE} px a side. Raise style_scale or the size."
+            )
+    return out
+
+
+def _colored_callback(callback: Callback | None, photo: np.ndarray) -> Callback | None:
+    """Wrap a callback so that it sees colour images during a luminance-only run."""
+    if callback is None:
+        return None
+    cache: dict[tuple[int, int], np.ndarray] = {}  # the photo at each scale's size, resized once
+
+    def colored(step: int, image: np.ndarray, losses: Mapping[str, float]) -> Any:
+        shape = image.shape[:2]
+        if shape not in cache:
+            cache[shape] = imgs.resize(photo, shape)
+        return callback(step, C.recombine_luminance(image, cache[shape]), losses)
+
+    return colored
 
 
 def build_extractor(config: TransferConfig, precision: str | None = None) -> FeatureExtractor:
@@ -268,6 +382,8 @@ def _float32_twin(objective: Objective, config: TransferConfig) -> Objective:
     """The same objective on a float32 network, targets included (for judging bfloat16 runs)."""
     fx = objective.extractor
     twin = FeatureExtractor(fx.layers, net=fx.net, weights=config.weights, precision="float32")
+    if objective.masks is not None:
+        return Objective(twin, config, objective.content, objective.styles, masks=objective.masks)
     return Objective(twin, config, objective.content, objective.styles, objective.blend)
 
 

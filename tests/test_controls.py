@@ -1,0 +1,384 @@
+"""Controls beyond the 2015 algorithm: colour preservation, blending, masks, scales (nst_helpers.controls).
+
+Pure numpy/OpenCV checks against independent references (OpenCV's YCrCb, numpy moments,
+einsum Grams), then short real-weight runs (offline VGG16, 64 px, a few L-BFGS steps) that
+check each control does what it promises: the photo's chroma survives, a 1,0 blend *is*
+the single style, a mask keeps a style in its region, coarse-to-fine starts ahead.
+"""
+
+import dataclasses
+import json
+import os
+
+import cv2
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+os.environ.setdefault("NST_WEIGHTS", "offline-hed-vgg16")
+
+import nst_helpers as nst  # noqa: E402
+from nst_helpers import cli  # noqa: E402
+from nst_helpers import controls as C  # noqa: E402
+from nst_helpers import losses as L  # noqa: E402
+from nst_helpers import transfer as T  # noqa: E402
+from nst_helpers.errors import ConfigError, ImageError  # noqa: E402
+
+SIZE = 64
+
+
+# ----- fixtures: small real images, one extractor, one plain run ----------------------------------
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return nst.images.load_image(nst.images.data_path("content", "leuven_street.jpg"), max_size=SIZE)
+
+
+@pytest.fixture(scope="module")
+def wave() -> np.ndarray:
+    return nst.images.load_image(nst.images.data_path("style", "great_wave.jpg"), max_size=SIZE)
+
+
+@pytest.fixture(scope="module")
+def night() -> np.ndarray:
+    return nst.images.load_image(nst.images.data_path("style", "starry_night.jpg"), max_size=SIZE)
+
+
+@pytest.fixture(scope="module")
+def cfg() -> nst.TransferConfig:
+    # every setting that shapes the result is spelled out, so default tuning cannot weaken these tests
+    return nst.TransferConfig(
+        net="vgg16", weights="offline-hed-vgg16", content_layers=("conv4_2",),
+        style_layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
+        content_weight=1.0, style_weight=1.0, tv_weight=1.0, gram_norm="hw", adaptive=False,
+        optimizer="lbfgs", steps=8, size=SIZE, resize="longest", init="content", precision="float32",
+    )
+
+
+@pytest.fixture(scope="module")
+def fx(cfg):
+    return T.build_extractor(cfg)
+
+
+@pytest.fixture(scope="module")
+def plain(photo, wave, cfg, fx) -> T.Result:
+    """The reference run: the wave, no controls."""
+    return T.transfer(photo, wave, cfg, extractor=fx)
+
+
+@pytest.fixture()
+def rng() -> np.random.Generator:
+    return np.random.default_rng(2017)
+
+
+def _chroma(image: np.ndarray) -> np.ndarray:
+    return C.rgb_to_ycrcb(image)[..., 1:]
+
+
+def _halves(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    left = np.zeros((h, w), np.float32)
+    left[:, : w // 2] = 1.0
+    return left, 1.0 - left
+
+
+# ----- colour spaces and luminance (numpy only) ---------------------------------------------------
+def test_ycrcb_matches_opencv_and_round_trips(rng):
+    rgb = rng.integers(0, 256, size=(7, 9, 3), dtype=np.uint8)
+    ours = C.rgb_to_ycrcb(rgb.astype(np.float32))
+    opencv = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb).astype(np.float32)  # uint8: BT.601, offset 128
+    np.testing.assert_allclose(ours, opencv, atol=1.0)
+    np.testing.assert_allclose(C.ycrcb_to_rgb(ours), rgb, atol=1e-3)
+    np.testing.assert_allclose(C.luminance(rgb.astype(np.float32)), ours[..., 0])
+
+
+def test_match_luminance_takes_the_contents_mean_and_std(rng):
+    style = np.clip(rng.normal(60, 10, (20, 30, 3)), 0, 255).astype(np.float32)  # dark, flat painting
+    content = np.clip(rng.normal(150, 30, (16, 16, 3)), 0, 255).astype(np.float32)
+    out = C.match_luminance(style, content)
+    assert out.shape == style.shape
+    np.testing.assert_array_equal(out[..., 0], out[..., 1])  # grey: Y in all three channels
+    np.testing.assert_array_equal(out[..., 0], out[..., 2])
+    y_content = C.luminance(content)
+    assert abs(out[..., 0].mean() - y_content.mean()) < 0.5
+    assert abs(out[..., 0].std() - y_content.std()) < 0.5
+    # the painting's pattern survives: the matched Y is an increasing function of the original Y
+    assert np.corrcoef(out[..., 0].ravel(), C.luminance(style).ravel())[0, 1] > 0.999
+
+
+def test_recombine_luminance_takes_generated_y_and_content_chroma(rng):
+    content = rng.uniform(80, 170, (12, 10, 3)).astype(np.float32)
+    generated = C.gray3(rng.uniform(80, 170, (12, 10)))
+    out = C.recombine_luminance(generated, content)
+    np.testing.assert_allclose(C.luminance(out), generated[..., 0], atol=1e-3)
+    np.testing.assert_allclose(_chroma(out), _chroma(content), atol=1e-3)
+    # a content of another size is resized to the generated image first
+    assert C.recombine_luminance(generated, np.repeat(np.repeat(content, 2, 0), 2, 1)).shape == (12, 10, 3)
+
+
+# ----- colour histogram matching (numpy only) -----------------------------------------------------
+@pytest.mark.parametrize("method", C.COLOR_MATCH_METHODS)
+def test_histogram_matching_gives_the_style_the_contents_mean_and_covariance(photo, wave, method):
+    out = C.match_color_histogram(wave, photo, method=method, clip=False)
+    mu_out, cov_out = C.color_stats(out)
+    mu_c, cov_c = C.color_stats(photo)
+    mu_s, cov_s = C.color_stats(wave)
+    assert np.abs(mu_s - mu_c).max() > 20  # the test images really differ in colour ...
+    np.testing.assert_allclose(mu_out, mu_c, atol=1e-2)  # ... and matching removes the difference
+    np.testing.assert_allclose(cov_out, cov_c, atol=1e-2 * np.abs(cov_c).max())
+    # clipping to [0, 255] (here ~13% of pixels fall below 0) costs accuracy, but the colours still move most of the way
+    mu_clip, cov_clip = C.color_stats(C.match_color_histogram(wave, photo, method=method))
+    assert np.abs(mu_clip - mu_c).max() < 0.2 * np.abs(mu_s - mu_c).max()
+    assert np.abs(cov_clip - cov_c).max() < 0.5 * np.abs(cov_s - cov_c).max()
+
+
+@pytest.mark.parametrize("method", C.COLOR_MATCH_METHODS)
+def test_histogram_matching_an_image_to_itself_changes_nothing(photo, method):
+    a, b = C.color_transform(photo, photo, method=method)
+    np.testing.assert_allclose(a, np.eye(3), atol=1e-6)
+    np.testing.assert_allclose(b, 0.0, atol=1e-3)
+
+
+def test_pca_matching_uses_symmetric_square_roots(photo, wave):
+    a, _ = C.color_transform(wave, photo, method="pca")
+    _, cov_c = C.color_stats(photo)
+    _, cov_s = C.color_stats(wave)
+    # independent check: A S_s^(1/2) must be the symmetric square root of S_c (eps aside)
+    vals, vecs = np.linalg.eigh(cov_s + 1e-3 * np.eye(3))
+    root_c = a @ (vecs * np.sqrt(vals)) @ vecs.T
+    np.testing.assert_allclose(root_c, root_c.T, atol=1e-6 * np.abs(root_c).max())
+    np.testing.assert_allclose(root_c @ root_c, cov_c, rtol=1e-4, atol=1e-2)
+
+
+def test_histogram_matching_survives_a_grey_painting_and_rejects_unknown_methods(photo):
+    grey = C.gray3(C.luminance(photo))
+    out = C.match_color_histogram(grey, photo)
+    assert np.all(np.isfinite(out)) and out.min() >= 0 and out.max() <= 255
+    with pytest.raises(ConfigError, match="pca"):
+        C.match_color_histogram(grey, photo, method="lab")
+    with pytest.raises(ConfigError, match="luminance"):
+        C.color_inputs(photo, [grey], "lab")
+
+
+# ----- masks: loading, checking, guided Grams ----------------------------------------------------
+def test_complementary_soft_masks_pass_and_keep_their_shape():
+    ramp = np.tile(np.linspace(0, 1, 64, dtype=np.float32), (48, 1))  # anti-aliased everywhere
+    masks = C.load_masks([ramp, 1 - ramp], n_styles=2, content_shape=(96, 128))
+    assert [m.shape for m in masks] == [(48, 64), (48, 64)]
+    np.testing.assert_allclose(masks[0] + masks[1], 1.0, atol=1e-2)
+
+
+@pytest.mark.parametrize(
+    "masks, n_styles, error, words",
+    [
+        ([np.ones((48, 64))], 2, ConfigError, "one mask per style"),
+        ([np.ones((48, 64))] * 3, 2, ConfigError, "3 mask"),
+        ([np.ones((48, 64)), np.zeros((48, 64))], 2, ImageError, "mask 2 is (almost) all black"),
+        ([np.tri(48, 64), np.tri(48, 64)], 2, ImageError, "without a style"),
+        ([np.ones((64, 64))], 1, ImageError, "aspect ratio"),
+    ],
+    ids=["too-few", "too-many", "black", "uncovered", "aspect"],
+)
+def test_bad_masks_raise_one_clear_error(masks, n_styles, error, words):
+    with pytest.raises(error) as info:
+        C.load_masks(masks, n_styles=n_styles, content_shape=(96, 128))
+    assert words in str(info.value)
+
+
+def test_unreadable_mask_names_the_mask(tmp_path):
+    bad = tmp_path / "mask.png"
+    bad.write_text("not an image")
+    with pytest.raises(ImageError, match="mask 1: "):
+        C.load_masks([bad], n_styles=1, content_shape=(96, 128))
+
+
+def test_layer_mask_averages_blocks():
+    mask = np.zeros((4, 4), np.float32)
+    mask[:, :2] = 1.0
+    mask[0, 2] = 1.0
+    np.testing.assert_allclose(C.layer_mask(mask, (2, 2)), [[1.0, 0.25], [1.0, 0.0]])  # 1 of 4 pixels
+
+
+@pytest.mark.parametrize("norm", ["none", "hw", "chw", "paper"])
+def test_guided_gram_is_the_masked_weighted_average(rng, norm):
+    f = rng.normal(size=(1, 5, 6, 4)).astype(np.float32)
+    m = rng.uniform(0, 1, (5, 6)).astype(np.float32)
+    m[:, :2] = 0.0
+    b, w2 = f.reshape(30, 4), (m**2).ravel()
+    mean_outer = np.einsum("p,pi,pj->ij", w2, b, b) / w2.sum()  # weighted mean of f f^T over the region
+    scale = {"none": 30.0, "hw": 1.0, "chw": 1.0 / 4, "paper": 0.5}[norm]
+    np.testing.assert_allclose(C.guided_gram(f, m, normalize=norm).numpy(), mean_outer * scale, rtol=1e-4, atol=1e-5)
+    # an all-ones mask gives the ordinary Gram matrix
+    np.testing.assert_allclose(
+        C.guided_gram(f, np.ones((5, 6)), normalize=norm).numpy(), L.gram_matrix(f, normalize=norm).numpy(), rtol=1e-5
+    )
+
+
+def test_full_mask_objective_equals_the_unmasked_one(photo, wave, night, cfg, fx):
+    plain = T.Objective(fx, cfg, photo, [wave])
+    masked = T.Objective(fx, cfg, photo, [wave], masks=[np.ones(photo.shape[:2], np.float32)])
+    x = tf.constant(nst.images.resize(night, photo.shape[:2])[None])
+    for key, value in plain.losses(x).items():
+        np.testing.assert_allclose(float(masked.losses(x)[key]), float(value), rtol=1e-5)
+
+
+# ----- style blending -----------------------------------------------------------------------------
+def test_blend_targets_are_the_weighted_sum_of_grams(photo, wave, night, cfg, fx):
+    blended = T.Objective(fx, cfg, photo, [wave, night], style_blend=(3, 1))
+    for k in cfg.style_layers:
+        ga = L.gram_matrix(fx(wave)[k], normalize="hw").numpy()
+        gb = L.gram_matrix(fx(night)[k], normalize="hw").numpy()
+        np.testing.assert_allclose(blended.style_targets[k].numpy(), 0.75 * ga + 0.25 * gb, rtol=1e-5, atol=1e-3)
+
+
+def test_blend_1_0_is_exactly_the_single_style(photo, wave, night, cfg, fx, plain):
+    single = T.Objective(fx, cfg, photo, [wave])
+    blend = T.Objective(fx, cfg, photo, [wave, night], style_blend=(1, 0))
+    for k in cfg.style_layers:
+        np.testing.assert_array_equal(blend.style_targets[k].numpy(), single.style_targets[k].numpy())
+    result = T.transfer(photo, [wave, night], dataclasses.replace(cfg, style_blend=(1.0, 0.0)), extractor=fx)
+    np.testing.assert_array_equal(result.image, plain.image)
+
+
+# ----- colour preservation in a real run ----------------------------------------------------------
+def test_luminance_only_keeps_the_photos_chroma(photo, wave, cfg, fx, plain):
+    seen = []
+    result = T.transfer(photo, wave, dataclasses.replace(cfg, preserve_color="luminance"), extractor=fx,
+                        callback=lambda step, image, losses: seen.append(image))
+    diff = np.abs(_chroma(result.image) - _chroma(photo))
+    assert diff.mean() < 1.0 and np.percentile(diff, 99) < 5.0
+    assert np.abs(_chroma(plain.image) - _chroma(photo)).mean() > 3.0  # without the control, colour moves
+    assert np.abs(C.luminance(result.image) - C.luminance(photo)).mean() > 3.0  # and the style still painted Y
+    assert result.history[-1]["style"] < 0.5 * result.history[0]["style"]
+    # the callback sees colour images too, not the grey ones being optimised
+    assert len(seen) == len(result.history)
+    assert np.abs(_chroma(seen[-1]) - _chroma(photo)).mean() < 1.0
+
+
+def test_histogram_mode_is_the_transfer_of_the_recoloured_painting(photo, wave, cfg, fx, plain):
+    result = T.transfer(photo, wave, dataclasses.replace(cfg, preserve_color="histogram"), extractor=fx)
+    by_hand = T.transfer(photo, C.match_color_histogram(wave, photo), cfg, extractor=fx)
+    np.testing.assert_array_equal(result.image, by_hand.image)
+    assert np.abs(result.image - plain.image).mean() > 1.0  # and the recolouring did change the result
+
+
+# ----- spatial control in a real run --------------------------------------------------------------
+def test_a_mask_keeps_each_style_in_its_region(photo, wave, night, cfg, fx):
+    h, w = photo.shape[:2]
+    left, right = _halves(h, w)
+    result = T.transfer(photo, [wave, night], dataclasses.replace(cfg, steps=12), extractor=fx, masks=[left, right])
+
+    def style_distance(image, style):
+        fi, fs = fx(image), fx(style)
+        grams = {k: L.gram_matrix(fi[k], normalize="hw") for k in cfg.style_layers}
+        return float(L.style_loss(grams, {k: L.gram_matrix(fs[k], normalize="hw") for k in cfg.style_layers}))
+
+    half_l, half_r = result.image[:, : w // 2], result.image[:, w // 2 :]
+    # each half is much closer to its own painting than to the other one ...
+    assert style_distance(half_l, wave) < 0.3 * style_distance(half_l, night)
+    assert style_distance(half_r, night) < 0.3 * style_distance(half_r, wave)
+    # ... and a painting's influence is stronger inside its region than outside
+    assert style_distance(half_l, wave) < 0.3 * style_distance(half_r, wave)
+
+
+def test_one_mask_paints_only_its_region_and_the_rest_keeps_the_photo(photo, wave, cfg, fx):
+    """'Paint only the sky': one style, one mask; uncovered pixels feel only the content loss."""
+    h, w = photo.shape[:2]
+    left, _ = _halves(h, w)
+    result = T.transfer(photo, wave, dataclasses.replace(cfg, steps=12), extractor=fx, masks=[left])
+    change = np.abs(result.image - photo).mean(axis=-1)
+    assert change[:, : w // 2].mean() > 3 * change[:, w // 2 :].mean()
+
+
+def test_masks_are_checked_before_any_work(photo, wave, night, cfg, fx):
+    left, right = _halves(*photo.shape[:2])
+    with pytest.raises(ConfigError, match="one mask per style"):
+        T.transfer(photo, [wave, night], cfg, extractor=fx, masks=[left])
+    with pytest.raises(ImageError, match="without a style"):
+        T.transfer(photo, [wave, night], dataclasses.replace(cfg, content_weight=0.0), extractor=fx, masks=[left, left])
+    with pytest.raises(ConfigError, match="use one or the other"):
+        T.transfer(photo, [wave, night], dataclasses.replace(cfg, style_blend=(1, 1)), extractor=fx, masks=[left, right])
+
+
+# ----- scale --------------------------------------------------------------------------------------
+def test_coarse_to_fine_runs_every_scale_and_starts_ahead(photo, wave, cfg, fx, plain):
+    result = T.transfer(photo, wave, dataclasses.replace(cfg, scales=(48, SIZE)), extractor=fx)
+    scales = [row["scale"] for row in result.history]
+    assert scales[0] == 48 and scales[-1] == SIZE and scales == sorted(scales)
+    assert max(result.image.shape[:2]) == SIZE
+    assert result.traces == 2  # one compiled step function per scale, no retracing within a scale
+    first_fine = next(row for row in result.history if row["scale"] == SIZE)
+    # the upsampled coarse result already carries the style: far ahead of a cold start at full size
+    assert first_fine["style"] < 0.5 * plain.history[0]["style"]
+
+
+def test_style_scale_resizes_the_style_and_changes_the_result(photo, wave, cfg, fx, plain):
+    for factor in (0.75, 2.0):
+        styles = T.scaled_styles([wave], SIZE, dataclasses.replace(cfg, style_scale=factor))
+        assert max(styles[0].shape[:2]) == round(factor * SIZE)
+    with pytest.raises(ImageError, match="style_scale"):
+        T.scaled_styles([wave], SIZE, dataclasses.replace(cfg, style_scale=0.5))  # 32 x 22 px: too small for VGG
+    result = T.transfer(photo, wave, dataclasses.replace(cfg, style_scale=2.0), extractor=fx)
+    assert np.abs(result.image - plain.image).mean() > 1.0
+
+
+# ----- the two special cases stay one call away ---------------------------------------------------
+def test_texture_synthesis_with_zero_content_weight(photo, wave, cfg, fx):
+    result = T.transfer(photo, wave, dataclasses.replace(cfg, content_weight=0.0, init="noise"), extractor=fx)
+    assert result.history[-1]["style"] < 0.2 * result.history[0]["style"]
+    assert result.final_losses["total"] == pytest.approx(result.final_losses["style"] + result.final_losses["tv"], rel=1e-4)
+
+
+def test_content_reconstruction_with_zero_style_weight(photo, wave, cfg, fx):
+    result = T.transfer(photo, wave, dataclasses.replace(cfg, style_weight=0.0, init="noise"), extractor=fx)
+    assert result.history[-1]["content"] < 0.5 * result.history[0]["content"]
+    assert result.final_losses["total"] == pytest.approx(result.final_losses["content"] + result.final_losses["tv"], rel=1e-4)
+
+
+# ----- command line -------------------------------------------------------------------------------
+def test_help_mentions_every_control():
+    text = cli.build_parser().format_help()
+    for words in ("--preserve-color", "luminance", "histogram", "--style-blend", "--style-scale", "--scales", "--mask"):
+        assert words in text
+
+
+def _save_mask(path, mask):
+    Image.fromarray((np.asarray(mask) * 255).astype(np.uint8)).save(path)
+    return str(path)
+
+
+def _cli_files(tmp_path):
+    content = str(nst.images.data_path("content", "leuven_street.jpg"))  # 512 x 384
+    styles = [str(nst.images.data_path("style", n)) for n in ("great_wave.jpg", "starry_night.jpg")]
+    left, right = _halves(48, 64)
+    return content, styles, _save_mask(tmp_path / "left.png", left), _save_mask(tmp_path / "right.png", right)
+
+
+@pytest.mark.parametrize("case", ["count", "black", "uncovered", "blend"])
+def test_cli_bad_masks_give_one_clear_error(tmp_path, capsys, case):
+    content, styles, left, right = _cli_files(tmp_path)
+    black = _save_mask(tmp_path / "black.png", np.zeros((48, 64)))
+    masks, extra, words = {
+        "count": ([left], [], "1 mask(s) for 2 style image(s)"),
+        "black": ([left, black], [], "mask 2 is (almost) all black"),
+        "uncovered": ([left, left], ["--content-weight", "0"], "without a style"),
+        "blend": ([left, right], ["--style-blend", "1,1"], "use one or the other"),
+    }[case]
+    argv = [content, *styles, "-o", str(tmp_path / "out.png"), *extra]
+    for m in masks:
+        argv += ["--mask", m]
+    assert cli.main(argv) == cli.EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("nst: error:") and words in err[0]
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_cli_runs_with_masks_and_preserve_color(tmp_path):
+    content, styles, left, right = _cli_files(tmp_path)
+    out, report = tmp_path / "out.png", tmp_path / "run.json"
+    argv = [content, *styles, "--mask", left, "--mask", right, "--preserve-color", "luminance",
+            "--size", str(SIZE), "--steps", "2", "--weights", "offline-hed-vgg16", "-q",
+            "-o", str(out), "--report", str(report)]
+    assert cli.main(argv) == 0
+    assert Image.open(out).size == (SIZE, 48)
+    data = json.loads(report.read_text())
+    assert data["masks"] == [left, right] and data["config"]["preserve_color"] == "luminance"
