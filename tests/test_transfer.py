@@ -133,7 +133,7 @@ def test_explicit_init_array(content64, style64):
 
 
 def test_result_reports_weights_precision_and_time(content64, style64):
-    res = T.transfer(content64, style64, nst.TransferConfig(size=48, steps=2, optimizer="adam"))
+    res = T.transfer(content64, style64, nst.TransferConfig(size=48, steps=2, optimizer="adam", precision="float32"))
     assert res.precision == "float32" and res.seconds > 0
     assert set(res.history[0]) >= {"step", "total", "content", "style", "tv"}
     assert "HED" in res.weights_description
