@@ -197,6 +197,7 @@ class TransferConfig:
             steps=300,
             size=512,
             init="content",
+            precision="float32",
         )
         return dataclasses.replace(base, **changes)
 

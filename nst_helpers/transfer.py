@@ -457,7 +457,7 @@ def _run_lbfgs(objective, x0, config, history, callback, scale):
     shape = (1,) + x0.shape
     traces = [0]
 
-    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)])
+    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32)], autograph=False)  # no Python control flow
     def value_and_grad(x):
         traces[0] += 1
         with tf.GradientTape() as tape:
