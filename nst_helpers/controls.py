@@ -20,7 +20,7 @@ Images follow the package convention (float32, (H, W, 3), RGB, 0-255; see
 is numpy/OpenCV except :func:`guided_gram`, which imports TensorFlow when called,
 so the command line can check masks before loading a model.
 
-Introduced in notebooks/06_controls.ipynb.
+Introduced in notebooks/06_beyond.ipynb.
 """
 
 from __future__ import annotations
