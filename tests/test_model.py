@@ -86,26 +86,31 @@ def test_bfloat16_features_come_out_float32_and_close():
 
 
 # ----- resolution order -----------------------------------------------------------------------------
-@pytest.fixture()
-def no_imagenet(monkeypatch):
-    """Simulate this machine offline: the Keras download fails, whatever the network does."""
+def _break_imagenet(monkeypatch, error: Exception) -> None:
+    """Make the Keras ImageNet load raise ``error``, whatever the network does; forget cached weights."""
     real = M._keras_app
 
     def fake(net, weights):
         if weights == "imagenet":
-            raise Exception("URL fetch failure: offline (simulated)")
+            raise error
         return real(net, weights)
 
     monkeypatch.setattr(M, "_keras_app", fake)
     monkeypatch.setattr(M, "_IMAGENET_FAILED", {})
     M.load_weight_arrays.cache_clear()
+    M._notice_once.cache_clear()
+
+
+@pytest.fixture()
+def no_imagenet(monkeypatch):
+    """Simulate this machine offline."""
+    _break_imagenet(monkeypatch, Exception("URL fetch failure: offline (simulated)"))
     yield
     M.load_weight_arrays.cache_clear()
 
 
 def test_auto_falls_back_to_offline_and_says_so(no_imagenet, monkeypatch, capsys):
     monkeypatch.delenv("NST_WEIGHTS", raising=False)
-    M._notice_once.cache_clear()
     info, arrays = M.resolve_weights("auto", "vgg16")
     assert info.label == "offline-hed-vgg16" and len(arrays) == 13
     err = capsys.readouterr().err
@@ -147,18 +152,8 @@ def test_weights_from_a_file_path(tmp_path):
 
 
 def test_corrupted_keras_cache_falls_back_with_the_reason(monkeypatch, capsys):
-    real = M._keras_app
-
-    def corrupted(net, weights):
-        if weights == "imagenet":
-            raise OSError("Unable to open file (truncated file: eof = 1024)")
-        return real(net, weights)
-
-    monkeypatch.setattr(M, "_keras_app", corrupted)
-    monkeypatch.setattr(M, "_IMAGENET_FAILED", {})
+    _break_imagenet(monkeypatch, OSError("Unable to open file (truncated file: eof = 1024)"))
     monkeypatch.delenv("NST_WEIGHTS", raising=False)
-    M.load_weight_arrays.cache_clear()
-    M._notice_once.cache_clear()
     try:
         info, _ = M.resolve_weights("auto")
     finally:
