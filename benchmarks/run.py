@@ -380,7 +380,7 @@ def all_pairs(args, rep: Report) -> float:
             own = evaluate_image(nst.images.resize(c, r.image.shape[:2]), c, s)
             ratio = ev["gram"] / own["gram"]
             worst = max(worst, ratio)
-            rows.append([cname, sname, round(r.seconds, 1), f"{ratio:.3f}", ev["content"], r.final_loss])
+            rows.append([cname, sname, round(r.seconds, 1), f"{ratio:.2g}", ev["content"], r.final_loss])
             nst.images.save_image(r.image, args.workdir / f"pair_{cname[:-4]}__{sname[:-4]}.png")
     body = (
         f"The default config ({describe(cfg)}, weights content {cfg.content_weight:g} / style "

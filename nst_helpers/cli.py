@@ -10,11 +10,14 @@ Introduced in README.md (quick start).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import pathlib
+import signal
 import sys
+import threading
 import time
 from typing import Any, NoReturn, Sequence
 
@@ -165,10 +168,12 @@ def _run(args: argparse.Namespace) -> int:
     from . import transfer as T
 
     extractor = T.build_extractor(config)  # resolve the weights (and report a fallback) before the progress bar
-    progress = _progress(config, args.quiet)
-    result = T.transfer(content_img, style_imgs, config, callback=progress, extractor=extractor, masks=masks)
-    if progress is not None:
-        progress.close()
+    steps = _Steps(config.steps * len(config.scales or (config.size,)), show=not args.quiet)
+    with steps.stop_on_ctrl_c():
+        result = T.transfer(content_img, style_imgs, config, callback=steps, extractor=extractor, masks=masks)
+    steps.close()
+    if steps.interrupted:
+        result.stop_reason = "interrupted"
     imgs.save_image(result.image, output)
     if args.report:
         _write_report(pathlib.Path(args.report), result, content, styles, content_img, style_imgs, output,
@@ -200,26 +205,45 @@ def _check_working_size(content, config: C.TransferConfig) -> None:
         )
 
 
-class _Progress:
-    """A tqdm bar on stderr, driven by the transfer callback."""
+class _Steps:
+    """The transfer callback of the CLI: a tqdm bar on stderr, and a clean stop on Ctrl-C.
 
-    def __init__(self, total: int) -> None:
+    The first Ctrl-C only raises a flag; the callback then asks the loop to stop at the end of
+    the current step, so the best image so far is written. (A KeyboardInterrupt raised at a
+    random point inside TensorFlow's Python code can leave one of its locks held.) A second
+    Ctrl-C interrupts at once.
+    """
+
+    def __init__(self, total: int, *, show: bool = True) -> None:
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=total, unit="step", file=sys.stderr, dynamic_ncols=True)
+        self.bar = tqdm(total=total, unit="step", file=sys.stderr, dynamic_ncols=True) if show else None
+        self.interrupted = False
 
-    def __call__(self, step: int, image: Any, losses: dict) -> None:
-        self.bar.set_postfix(total=f"{losses['total']:.4g}", refresh=False)
-        self.bar.update(1)
+    def __call__(self, step: int, image: Any, losses: dict) -> bool:
+        if self.bar is not None:
+            self.bar.set_postfix(total=f"{losses['total']:.4g}", refresh=False)
+            self.bar.update(1)
+        return self.interrupted
+
+    @contextlib.contextmanager
+    def stop_on_ctrl_c(self):
+        def request_stop(signum, frame):
+            self.interrupted = True
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops at once
+
+        if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, request_stop)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def close(self) -> None:
-        self.bar.close()
-
-
-def _progress(config: C.TransferConfig, quiet: bool) -> _Progress | None:
-    if quiet:
-        return None
-    return _Progress(config.steps * len(config.scales or (config.size,)))
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _write_report(path, result, content, styles, content_img, style_imgs, output, masks=None) -> None:
