@@ -26,6 +26,7 @@ checker                         your function
 ``check_total_variation_loss``  ``fn(image) -> scalar``
 ``check_feature_extractor``     ``fn(vgg, layer_names) -> extract``, then
                                 ``extract(image) -> [features, ...]``
+``check_seed_step``             ``fn(image, grad, step_size) -> new image``
 ==============================  ====================================================
 
 Inputs are always batched, as everywhere in the course: feature maps are
@@ -41,8 +42,8 @@ means, :func:`nst_helpers.model.preprocess`); its layers have Keras names such a
 names; ``extract(image)`` gets an RGB 0-255 ``(1, H, W, 3)`` image and returns one
 ``(1, h, w, c)`` feature map per name, in the order of ``layer_names``.
 
-Introduced in notebooks/01_feature_extraction.ipynb, notebooks/02_gram_matrices.ipynb
-and notebooks/03_losses.ipynb.
+Introduced in notebooks/01_feature_extraction.ipynb, notebooks/02_gram_matrices.ipynb,
+notebooks/03_losses.ipynb and notebooks/04_transfer_loop.ipynb.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ import numpy as np
 
 __all__ = [
     "check_gram_matrix",
+    "check_seed_step",
     "check_content_loss",
     "check_style_loss",
     "check_total_variation_loss",
@@ -188,6 +190,48 @@ def check_total_variation_loss(fn: Callable[[Any], Any]) -> bool:
     ]
     cases = [_Case(_label(name, x), (x,), _ref_tv(x), _tv_variants(_np(x))) for name, x in inputs]
     return _run("check_total_variation_loss", fn, cases, scalar=True)
+
+
+def check_seed_step(fn: Callable[[Any, Any, float], Any]) -> bool:
+    """Check ``fn(image, grad, step_size) -> new image``: one step of the seed's optimiser.
+
+    Args:
+        fn: your function. It receives a (1, H, W, 3) float32 image in [0, 255], the loss's
+            gradient of the same shape (``tf.Tensor`` or numpy) and the step size (the seed's 10),
+            and returns ``image - step_size / (std(grad) + 1e-8) * grad`` clipped to [0, 255].
+
+    Returns:
+        True if your function matches ``nst.transfer.seed_update`` on every input.
+    """
+    from .transfer import seed_update
+
+    rng = np.random.default_rng(11)
+    inputs = [
+        ("random tf.Tensors", _tensor(rng.uniform(0, 255, (1, 4, 5, 3))), _tensor(rng.normal(0, 3, (1, 4, 5, 3))), 10.0),
+        ("random numpy arrays", _f32(rng.uniform(0, 255, (1, 3, 4, 3))), _f32(rng.normal(0, 1e6, (1, 3, 4, 3))), 10.0),
+        ("a step that leaves [0, 255]", _tensor(np.full((1, 2, 3, 3), 250.0)), _tensor(rng.normal(0, 1, (1, 2, 3, 3))), 40.0),
+        ("tiny gradients, step 2", _tensor(rng.uniform(0, 255, (1, 3, 3, 3))), _tensor(rng.normal(0, 1e-6, (1, 3, 3, 3))), 2.0),
+    ]
+    cases = []
+    for name, x, g, step in inputs:
+        expected = np.asarray(seed_update(x, g, step))
+        cases.append(_Case(_label(name, x), (x, g, step), expected, _seed_variants(_np(x), _np(g), step)))
+    return _run("check_seed_step", fn, cases)
+
+
+def _seed_variants(x: np.ndarray, g: np.ndarray, step: float) -> list[tuple[str, np.ndarray]]:
+    std, clip = g.std() + 1e-8, lambda v: np.clip(v, 0.0, 255.0)  # noqa: E731
+    return [
+        ("you forgot to clip to [0, 255]: pixels must stay valid colours.", x - step / std * g),
+        ("you moved up the gradient: subtract it to go downhill.", clip(x + step / std * g)),
+        ("you divided by max|grad| (the blog's first formula); this step divides by std(grad).",
+         clip(x - step / (np.abs(g).max() + 1e-8) * g)),
+        ("you multiplied by std(grad) instead of dividing by it.", clip(x - step * g.std() * g)),
+        ("you used the raw gradient times step_size: without dividing by std(grad) the step depends on the "
+         "loss's scale.", clip(x - step * g)),
+        ("you moved every pixel by exactly step_size (the sign of the gradient); scale the gradient by "
+         "step_size / std(grad) instead.", clip(x - step * np.sign(g))),
+    ]
 
 
 def check_feature_extractor(

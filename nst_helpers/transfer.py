@@ -191,6 +191,27 @@ class Objective:
         return L.weighted_total(losses, self.weights, adaptive=adaptive)
 
 
+def seed_update(image: tf.Tensor, grad: tf.Tensor, step_size: float) -> tf.Tensor:
+    """One step of the seed's optimiser: ``clip(image - step_size / (std(grad) + 1e-8) * grad, 0, 255)``.
+
+    Dividing by the gradient's standard deviation makes the typical pixel move by about
+    ``step_size`` grey levels whatever the loss's scale (the blog also mentions ``max|grad|``).
+
+    Args:
+        image: (1, H, W, 3) float32 in [0, 255].
+        grad: the gradient of the loss with respect to ``image``, same shape.
+        step_size: the seed's 10.
+
+    Returns:
+        The new image, same shape, clipped to [0, 255].
+
+    Introduced in notebooks/04_transfer_loop.ipynb.
+    """
+    image, grad = tf.convert_to_tensor(image, tf.float32), tf.convert_to_tensor(grad, tf.float32)
+    rate = step_size / (tf.math.reduce_std(grad) + 1e-8)
+    return tf.clip_by_value(image - rate * grad, 0.0, 255.0)
+
+
 # ----- steps: one compiled function per optimiser --------------------------------------------------
 class _Stepper:
     """Compiles one step of an optimiser over ``objective`` for a fixed image variable."""
@@ -220,8 +241,7 @@ class _Stepper:
         finite = tf.math.is_finite(total) & tf.reduce_all(tf.math.is_finite(grad))
         grad = tf.where(finite, grad, tf.zeros_like(grad))  # never write NaN into the image
         if self.config.optimizer == "seed":
-            rate = self.config.step_size / (tf.math.reduce_std(grad) + 1e-8)
-            self.x.assign(tf.clip_by_value(self.x - rate * grad, 0.0, 255.0))
+            self.x.assign(seed_update(self.x, grad, self.config.step_size))
         else:
             self.adam.apply_gradients([(grad, self.x)])
             self.x.assign(tf.clip_by_value(self.x, 0.0, 255.0))

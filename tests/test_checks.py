@@ -296,3 +296,29 @@ def test_crash_inside_tf_function_names_the_learners_line(capsys):
     ok, out = run(checks.check_gram_matrix, graph_gram, capsys)
     assert not ok and "Dimensions must be equal" in out and "tf.matmul(f, f)" in out
     assert "in user code" not in out and len(out.splitlines()) <= 4
+
+
+# ----- check_seed_step ------------------------------------------------------------------------------
+def test_seed_step_accepts_the_package_update_and_an_independent_numpy_one(capsys):
+    def numpy_step(image, grad, step_size):
+        g = np.asarray(grad, np.float64)
+        return np.clip(np.asarray(image) - step_size / (g.std() + 1e-8) * g, 0, 255)
+
+    assert checks.check_seed_step(nst.transfer.seed_update)
+    assert checks.check_seed_step(numpy_step)
+    assert "correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda x, g, s: np.asarray(x) - s / (np.std(g) + 1e-8) * np.asarray(g), "forgot to clip"),
+        (lambda x, g, s: np.clip(np.asarray(x) + s / (np.std(g) + 1e-8) * np.asarray(g), 0, 255), "up the gradient"),
+        (lambda x, g, s: np.clip(np.asarray(x) - s / (np.abs(g).max() + 1e-8) * np.asarray(g), 0, 255), "max|grad|"),
+        (lambda x, g, s: np.clip(np.asarray(x) - s * np.sign(g), 0, 255), "sign of the gradient"),
+    ],
+    ids=["no-clip", "ascent", "max-instead-of-std", "sign"],
+)
+def test_seed_step_rejects_typical_mistakes_with_a_hint(capsys, wrong, words):
+    assert not checks.check_seed_step(wrong)
+    assert words in capsys.readouterr().out
