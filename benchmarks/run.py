@@ -25,7 +25,7 @@ import resource
 import subprocess
 import sys
 import time
-from typing import Any, Callable
+from typing import Any
 
 HERE = pathlib.Path(__file__).resolve().parent
 os.environ.setdefault("NST_WEIGHTS", "offline-hed-vgg16")  # no ImageNet download attempt offline

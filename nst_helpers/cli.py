@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import os
 import pathlib
 import signal
 import sys
 import threading
-import time
 from typing import Any, NoReturn, Sequence
 
 from . import config as C

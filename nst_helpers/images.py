@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import os
 import pathlib
-import sys
 import tempfile
 import urllib.request
 import warnings

@@ -27,12 +27,12 @@ import importlib.util
 import os
 import pathlib
 import sys
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from .errors import WeightsError
-from .layers import BLOCKS, check_net, conv_layers, layer_table, resolve_layer, resolve_layers  # noqa: F401 (re-export)
+from .layers import check_net, conv_layers, resolve_layer, resolve_layers
 
 import keras  # noqa: E402  (after the TF-free imports, on purpose)
 import tensorflow as tf  # noqa: E402

@@ -9,7 +9,6 @@ Introduced in notebooks/04_transfer_loop.ipynb.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import time
 from typing import Any, Callable, Mapping, Sequence
@@ -22,7 +21,7 @@ from . import images as imgs
 from . import losses as L
 from .config import TransferConfig
 from .errors import ConfigError, NonFiniteError
-from .model import FeatureExtractor, WeightsInfo
+from .model import FeatureExtractor
 
 class _QuietRetracing(logging.Filter):
     """Each :func:`transfer` compiles its own step on purpose (new targets, maybe a new size), so
