@@ -20,6 +20,7 @@ import threading
 from typing import Any, NoReturn, Sequence
 
 from . import config as C
+from . import controls
 from . import images as imgs
 from .errors import NSTError
 from .layers import NETWORKS, parse_layer_list
@@ -152,14 +153,9 @@ def _run(args: argparse.Namespace) -> int:
     content_img = _load(content, max(config.scales or (config.size,)))
     style_imgs = [_load(s, round(max(config.scales or (config.size,)) * config.style_scale)) for s in styles]
     _check_working_size(content_img, config)
-    if config.style_blend is not None and len(config.style_blend) != len(style_imgs):
-        raise C.ConfigError(f"--style-blend has {len(config.style_blend)} weights for {len(style_imgs)} style images.")
+    controls.check_style_options(config.style_blend, len(style_imgs), n_masks=len(args.mask) if args.mask else None)
     masks = None
     if args.mask:
-        from . import controls
-
-        if config.style_blend is not None:
-            raise C.ConfigError("--style-blend mixes styles everywhere; --mask gives each style its own region: use one or the other.")
         masks = controls.load_masks(args.mask, n_styles=len(style_imgs), content_shape=content_img.shape[:2],
                                    allow_uncovered=config.content_weight > 0)
     # 2. the expensive part

@@ -273,6 +273,36 @@ def fit_masks(masks: Sequence[np.ndarray], shape: tuple[int, int]) -> list[np.nd
     return out
 
 
+def check_style_options(style_blend: Sequence[float] | None, n_styles: int, *, n_masks: int | None = None) -> None:
+    """The rules tying style images, ``style_blend`` and masks together (no TensorFlow needed).
+
+    Args:
+        style_blend: the config's blend weights, or ``None``.
+        n_styles: how many style images the run has.
+        n_masks: how many masks were given, or ``None`` for no masks.
+
+    Raises:
+        ConfigError: a blend weight count or mask count that does not match the style images,
+            or a blend together with masks.
+    """
+    if style_blend is not None and len(style_blend) != n_styles:
+        raise ConfigError(
+            f"style_blend (--style-blend) has {len(style_blend)} weights for {n_styles} style images: give one per image."
+        )
+    if n_masks is None:
+        return
+    if style_blend is not None:
+        raise ConfigError(
+            "style_blend (--style-blend) mixes styles everywhere; masks (--mask) give each style its own region: "
+            "use one or the other."
+        )
+    if n_masks != n_styles:
+        raise ConfigError(
+            f"{n_masks} mask(s) for {n_styles} style image(s): give exactly one mask per style image, "
+            "in the same order (white = where that style paints)."
+        )
+
+
 def check_masks(
     masks: Sequence[np.ndarray], *, n_styles: int, content_shape: tuple[int, int], allow_uncovered: bool = False
 ) -> None:
@@ -290,11 +320,7 @@ def check_masks(
         ImageError: a mask's aspect ratio differs from the content's; a mask is all black;
             or the masks together leave part of the content without a style.
     """
-    if len(masks) != n_styles:
-        raise ConfigError(
-            f"{len(masks)} mask(s) for {n_styles} style image(s): give exactly one mask per style image, "
-            "in the same order (white = where that style paints)."
-        )
+    check_style_options(None, n_styles, n_masks=len(masks))
     h, w = content_shape
     for i, m in enumerate(masks, 1):
         mh, mw = m.shape[:2]
@@ -317,6 +343,13 @@ def check_masks(
         )
 
 
+def as_mask_list(sources: Any) -> list:
+    """Mask sources as a list: a single path, bytes or array is one mask (for one style)."""
+    if isinstance(sources, (str, bytes, np.ndarray)) or not isinstance(sources, Sequence):
+        return [sources]
+    return list(sources)
+
+
 def load_masks(
     sources: Sequence[imgs.ImageSource], *, n_styles: int, content_shape: tuple[int, int], allow_uncovered: bool = False
 ) -> list[np.ndarray]:
@@ -336,10 +369,8 @@ def load_masks(
         >>> [m.shape for m in load_masks([left, 1 - left], n_styles=2, content_shape=(96, 128))]
         [(48, 64), (48, 64)]
     """
-    if isinstance(sources, (str, bytes, np.ndarray)) or not isinstance(sources, Sequence):
-        sources = [sources]  # one mask for one style
     masks = []
-    for i, source in enumerate(sources, 1):
+    for i, source in enumerate(as_mask_list(sources), 1):
         try:
             masks.append(load_mask(source))
         except ImageError as err:

@@ -20,7 +20,7 @@ from . import controls as C
 from . import images as imgs
 from . import losses as L
 from .config import TransferConfig
-from .errors import ConfigError, NonFiniteError
+from .errors import NonFiniteError
 from .model import FeatureExtractor
 
 class _QuietRetracing(logging.Filter):
@@ -118,9 +118,8 @@ class Objective:
     ) -> None:
         self.extractor, self.config = extractor, config
         self.weights = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight}
+        C.check_style_options(style_blend, len(styles), n_masks=None if masks is None else len(masks))
         blend = np.asarray(style_blend if style_blend is not None else [1.0] * len(styles), np.float64)
-        if len(blend) != len(styles):
-            raise ConfigError(f"style_blend has {len(blend)} weights for {len(styles)} style images: give one per image.")
         self.content, self.styles, self.blend = content, list(styles), blend / blend.sum()
         features = extractor(content)
         self.content_targets = {k: tf.constant(features[k]) for k in config.content_layers}
@@ -128,12 +127,6 @@ class Objective:
         if self.masks is None:
             self.style_targets, self.regions = self.blended_grams(self.styles, self.blend), None
         else:
-            if style_blend is not None:
-                raise ConfigError(
-                    "style_blend mixes styles everywhere; masks give each style its own region: use one or the other."
-                )
-            if len(self.masks) != len(self.styles):
-                raise ConfigError(f"{len(self.masks)} masks for {len(self.styles)} style images: give one mask per style image.")
             self.style_targets, self.regions = None, self._regions(features)
 
     def blended_grams(self, styles: Sequence[np.ndarray], blend: np.ndarray) -> dict[str, tf.Tensor]:
@@ -302,13 +295,10 @@ def transfer(
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     photo = imgs.load_image(content)
     style_imgs = [imgs.load_image(s) for s in styles]
-    if config.style_blend is not None and len(config.style_blend) != len(style_imgs):
-        raise ConfigError(f"style_blend has {len(config.style_blend)} weights for {len(style_imgs)} style images: give one per image.")
+    C.check_style_options(config.style_blend, len(style_imgs), n_masks=None if masks is None else len(C.as_mask_list(masks)))
     mask_imgs = None if masks is None else C.load_masks(
         masks, n_styles=len(style_imgs), content_shape=photo.shape[:2], allow_uncovered=config.content_weight > 0
     )
-    if mask_imgs is not None and config.style_blend is not None:
-        raise ConfigError("style_blend mixes styles everywhere; masks give each style its own region: use one or the other.")
     # colour control: what the optimiser sees (grey images in luminance mode, recoloured paintings in histogram mode)
     content_img, style_imgs = C.color_inputs(photo, style_imgs, config.preserve_color)
     if config.preserve_color == "luminance":
