@@ -258,3 +258,19 @@ def test_bootstrap_script_reports_failures(tmp_path):
     """The helper itself fails loudly when the cell fails (so the tests above can fail)."""
     with pytest.raises(AssertionError, match="bootstrap failed"):
         _run_bootstrap(tmp_path, textwrap.dedent("raise SystemExit(3)"), colab_stub=None, env=dict(os.environ))
+
+
+@needs_notebooks
+def test_badges_bootstrap_and_pyproject_name_one_repository():
+    """One source for the repository: every badge and every bootstrap default is pyproject's Repository URL
+    (``make links REPO=owner/name`` rewrites all three)."""
+    import re
+
+    url = repository_url()
+    for path in NOTEBOOKS:
+        nb = load(path)
+        badges = re.findall(r"https://colab\.research\.google\.com/github/([^/\s)]+/[^/\s)]+)/blob/",
+                            "".join(source(c) for c in nb["cells"] if c["cell_type"] == "markdown"))
+        assert badges and {f"https://github.com/{b}" for b in badges} == {url}, f"{path.name}: badges {badges}"
+        defaults = re.findall(r'os\.environ\.get\("NST_REPO", "([^"]*)"\)', code_cells(nb)[0])
+        assert defaults == [url], f"{path.name}: the bootstrap clones {defaults} by default, pyproject says {url}"
