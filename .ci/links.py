@@ -2,8 +2,8 @@
 """`make links REPO=owner/name`: point everything at one GitHub repository.
 
 The one source is ``pyproject.toml``'s ``[project.urls] Repository``. This rewrites it, the "Open in Colab" badge
-of every notebook (``notebooks/`` and ``notebooks/solutions/``) and the default ``REPO`` of their Colab bootstrap
-cell (the first code cell). Nothing else in a notebook changes: outputs stay, and the file is written the way
+of every notebook (``notebooks/`` and ``notebooks/solutions/``), the default ``REPO`` of their Colab bootstrap
+cell (the first code cell) and the README's ``git+`` install line. Nothing else in a notebook changes: outputs stay, and the file is written the way
 nbformat writes it. ``python3 .ci/links.py --check`` only reports whether the three agree.
 """
 
@@ -21,6 +21,7 @@ SLUG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 BADGE = re.compile(r"(https://colab\.research\.google\.com/github/)[^/\s)]+/[^/\s)]+(/blob/)")
 BOOTSTRAP_DEFAULT = re.compile(r'(os\.environ\.get\("NST_REPO", ")[^"]*("\))')
 PYPROJECT_URL = re.compile(r'(?m)^(Repository = ")[^"]*(")')
+README_URL = re.compile(r"(git\+https://github\.com/)[^/\s\"`)]+/[^/\s\"`)]+")
 
 
 def notebooks(root: pathlib.Path = ROOT) -> list[pathlib.Path]:
@@ -82,6 +83,11 @@ def disagreements(root: pathlib.Path = ROOT) -> list[str]:
         defaults = BOOTSTRAP_DEFAULT.findall(_text(code[0])) if code else []
         if f'os.environ.get("NST_REPO", "{url}")' not in (_text(code[0]) if code else "") or len(defaults) != 1:
             problems.append(f"{path.relative_to(root)}: the bootstrap's default REPO is not {url}")
+    readme = root / "README.md"
+    if readme.is_file():
+        stale = {m.group(0) for m in README_URL.finditer(readme.read_text(encoding="utf-8"))} - {f"git+{url}"}
+        if stale:
+            problems.append(f"README.md: {sorted(stale)} is not git+{url}")
     return problems
 
 
@@ -96,6 +102,13 @@ def set_repository(slug: str, root: pathlib.Path = ROOT) -> list[pathlib.Path]:
     if new != text:
         pyproject.write_text(new, encoding="utf-8")
         changed.append(pyproject)
+    readme = root / "README.md"
+    if readme.is_file():
+        text = readme.read_text(encoding="utf-8")
+        new = README_URL.sub(rf"\g<1>{slug}", text)
+        if new != text:
+            readme.write_text(new, encoding="utf-8")
+            changed.append(readme)
     for path in notebooks(root):
         raw = path.read_text(encoding="utf-8")
         out = dump(rewrite_notebook(json.loads(raw), slug))

@@ -119,6 +119,7 @@ def repo_copy(tmp_path) -> pathlib.Path:
     copy = tmp_path / "repo"
     (copy / ".ci").mkdir(parents=True)
     shutil.copy2(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    shutil.copy2(ROOT / "README.md", copy / "README.md")
     shutil.copy2(ROOT / ".ci" / "links.py", copy / ".ci" / "links.py")
     shutil.copytree(ROOT / "notebooks", copy / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "nst-helpers"))
     return copy
@@ -126,12 +127,15 @@ def repo_copy(tmp_path) -> pathlib.Path:
 
 def test_links_rewrites_badges_bootstrap_and_pyproject_and_nothing_else(repo_copy):
     script = repo_copy / ".ci" / "links.py"
-    before = {p: p.read_bytes() for p in repo_copy.rglob("*.ipynb")}
+    before = {p: p.read_bytes() for p in [*repo_copy.rglob("*.ipynb"), repo_copy / "README.md"]}
     assert before, "no notebooks copied"
     done = subprocess.run([sys.executable, str(script), "some-org/nst.v2"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert 'Repository = "https://github.com/some-org/nst.v2"' in (repo_copy / "pyproject.toml").read_text()
+    assert "git+https://github.com/some-org/nst.v2" in (repo_copy / "README.md").read_text(encoding="utf-8")
     for path, old_bytes in before.items():
+        if path.suffix != ".ipynb":
+            continue
         old, new = json.loads(old_bytes), _cells(path)
         assert len(old["cells"]) == len(new)
         first_code = next(i for i, c in enumerate(new) if c["cell_type"] == "code")
