@@ -30,9 +30,11 @@ test: install  ## unit tests + every notebook under nbval, quick mode
 test-fast: install  ## unit tests only
 	NST_QUICK=1 $(PY) -m pytest tests
 
-lab: install
+LAB_DIR ?= my-notebooks
+lab: install  ## JupyterLab on my-notebooks/, a git-ignored working copy of notebooks/ (made once, never overwritten)
 	$(PY) -m pip install -q "jupyterlab>=4"
-	$(VENV)/bin/jupyter lab notebooks
+	$(PY) .ci/lab_copy.py notebooks $(LAB_DIR)
+	$(VENV)/bin/jupyter lab $(LAB_DIR)
 
 bench: install  ## speed and memory table -> benchmarks/RESULTS.md
 	$(PY) benchmarks/run.py

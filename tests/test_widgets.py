@@ -3,6 +3,7 @@
 import dataclasses
 import datetime
 import io
+import re
 import sys
 import time
 import types
@@ -35,13 +36,14 @@ class TestConfigFromValues:
         cfg = W.config_from_values({"steps": 5}, base)
         assert cfg == dataclasses.replace(base, steps=5)
 
-    def test_layer_weights_are_relative(self):
+    def test_layer_weights_are_used_as_typed(self):
         cfg = W.config_from_values({"style_layers": ("conv1_1", "conv2_1"), "style_layer_weights": (3, 1)})
-        assert cfg.style_layer_weights == (0.75, 0.25)
+        assert cfg.style_layer_weights == (3.0, 1.0)
 
-    def test_equal_layer_weights_mean_the_default(self):
-        assert W.relative_layer_weights([2.0, 2.0, 2.0]) is None
-        assert W.relative_layer_weights([]) is None
+    def test_one_over_l_each_means_the_default(self):
+        assert W.panel_layer_weights([W.default_layer_weight(3)] * 3) is None  # 0.3333 each, as the boxes show
+        assert W.panel_layer_weights([0.2] * 5) is None and W.panel_layer_weights([]) is None
+        assert W.panel_layer_weights([2.0, 2.0, 2.0]) == (2.0, 2.0, 2.0)  # equal, but 6x the default
 
     def test_zero_layer_weights_are_rejected_clearly(self):
         with pytest.raises(nst.ConfigError, match="style_layer_weights"):
@@ -131,7 +133,7 @@ def test_run_uses_the_chosen_settings(fake):
     assert panel.wait(10)
     cfg = fake.configs[-1]
     assert (cfg.net, cfg.content_layers, cfg.style_layers) == ("vgg19", ("block5_conv2",), ("block1_conv1", "block3_conv4"))
-    assert cfg.style_layer_weights == (0.75, 0.25)
+    assert cfg.style_layer_weights == (3.0, 0.5)  # as the boxes showed: 3 typed, 1/2 by default
     assert cfg.style_weight == pytest.approx(1e3) and cfg.tv_weight == 0.0
     assert (cfg.optimizer, cfg.steps, cfg.size, cfg.preserve_color) == ("adam", 4, 96, "histogram")
     assert "Done" in panel.status.value and "fake-weights" in panel.summary.value
@@ -256,3 +258,131 @@ def test_real_quick_run_with_offline_weights(tmp_path):
     panel.save_button.click()
     assert (tmp_path / "real.png").is_file()
 
+
+
+# ----- panel polish: live summary, placeholders, switched-off losses, layer weights --------------
+def _summary_layer_weights(panel) -> dict[str, float]:
+    """``{paper name: weight}`` as the summary prints them."""
+    style_line = next(line for line in panel.summary.value.split("<br>") if line.startswith("<b>style</b>"))
+    return {name: float(value) for name, value in re.findall(r"(conv\d_\d) ([0-9.e+-]+)", style_line)}
+
+
+def _box_weights(panel) -> dict[str, float]:
+    return {nst.layers.paper_name(name): box.value for name, box in panel.layer_weights.items()}
+
+
+def _agree(summary: dict[str, float], boxes: dict[str, float]) -> bool:
+    return summary.keys() == boxes.keys() and all(
+        summary[k] == pytest.approx(boxes[k], rel=1e-3) for k in boxes)  # the summary prints 3 digits
+
+
+def test_summary_follows_every_control_before_run(fake):
+    panel = make_panel(fake)
+    assert "6 steps, 64 px" in panel.summary.value
+    panel.steps.value = 300
+    panel.size.value = 256
+    assert "300 steps, 256 px" in panel.summary.value
+    panel.optimizer.value = "adam"
+    panel.preserve_color.value = "luminance"
+    assert "adam" in panel.summary.value and "colour: luminance" in panel.summary.value
+    panel.style_weight.value = 1e3
+    assert "<b>style</b> weight 1e+03" in panel.summary.value
+    panel.use_tv.value = False
+    assert "<b>total variation</b> off" in panel.summary.value
+    panel.net.value = "vgg19"
+    assert "VGG19" in panel.summary.value
+    panel.content_layers.value = ("block5_conv2",)
+    assert "[conv5_2]" in panel.summary.value
+    panel.style_layers.value = ("block1_conv1", "block2_conv1")
+    assert _summary_layer_weights(panel) == {"conv1_1": 0.5, "conv2_1": 0.5}
+    panel.layer_weights["block2_conv1"].value = 2.0
+    assert _summary_layer_weights(panel) == {"conv1_1": 0.5, "conv2_1": 2.0}
+    assert fake.configs == []  # all of that without a run
+
+
+def test_summary_says_what_is_wrong_with_the_settings(fake):
+    panel = make_panel(fake)
+    panel.style_layers.value = ()
+    assert "⚠️" in panel.summary.value and "style" in panel.summary.value
+
+
+def test_no_broken_images_before_the_first_run(fake):
+    panel = make_panel(fake)
+    for image in (panel.preview, panel.curve, *panel.thumbs.values()):
+        picture = Image.open(io.BytesIO(bytes(image.value)))  # an empty value is a broken-image icon
+        picture.verify()
+        assert picture.format == "PNG"
+    placeholder = np.asarray(Image.open(io.BytesIO(bytes(panel.preview.value))).convert("L"))
+    assert placeholder.std() > 0  # it carries a text, not just grey
+
+
+def test_an_unticked_loss_greys_its_slider(fake):
+    panel = make_panel(fake)
+    for slider, box in panel._loss_controls():
+        assert not slider.disabled
+        box.value = False
+        assert slider.disabled
+        box.value = True
+        assert not slider.disabled
+    off = W.ControlPanel(runner=fake, base=nst.TransferConfig.default(size=64, steps=6, tv_weight=0.0))
+    assert off.tv_weight.disabled and not off.use_tv.value and not off.style_weight.disabled
+
+
+def test_an_unticked_loss_is_left_out_of_the_curve(fake, monkeypatch):
+    drawn = []
+    real = W.loss_curve_png
+
+    def spy(history, **kwargs):
+        drawn.append(tuple(kwargs.get("losses", ("content", "style", "tv"))))
+        return real(history, **kwargs)
+
+    monkeypatch.setattr(W, "loss_curve_png", spy)
+    panel = make_panel(fake, preview_every=2)
+    panel.use_tv.value = False
+    panel.run_button.click()
+    assert panel.wait(10)
+    assert fake.configs[-1].tv_weight == 0.0 and set(drawn) == {("content", "style")}
+    panel.use_tv.value = True
+    panel.run_button.click()
+    assert panel.wait(10)
+    assert drawn[-1] == ("content", "style", "tv")
+
+
+def test_the_curve_leaves_out_the_losses_not_asked_for():
+    history = [{"total": 10.0 / s, "content": 1.0 / s, "style": 8.0 / s, "tv": 1.0 / s} for s in range(1, 6)]
+    without_tv = [{k: v for k, v in row.items() if k != "tv"} for row in history]
+    assert W.loss_curve_png(history, losses=("content", "style")) == W.loss_curve_png(without_tv)
+    assert W.loss_curve_png(history) != W.loss_curve_png(without_tv)
+
+
+def test_layer_boxes_show_the_weights_the_run_uses(fake):
+    panel = make_panel(fake)  # the default: 5 style layers, 1/5 each
+    boxes = _box_weights(panel)
+    assert set(boxes.values()) == {0.2} and _agree(_summary_layer_weights(panel), boxes)
+    panel.run_button.click()
+    assert panel.wait(10)
+    cfg = fake.configs[-1]
+    assert cfg.style_layer_weights is None and cfg == panel.base  # None = 1/L each = 0.2, what the boxes said
+    panel.layer_weights["block1_conv1"].value = 0.5
+    assert _agree(_summary_layer_weights(panel), _box_weights(panel))
+    assert panel.config().style_layer_weights == (0.5, 0.2, 0.2, 0.2, 0.2)
+
+
+def test_base_layer_weights_are_shown_and_run_as_they_are(fake):
+    base = nst.TransferConfig.default(size=64, steps=3, style_layer_weights=(1, 2, 3, 4, 5))
+    panel = W.ControlPanel(runner=fake, base=base)
+    assert list(_box_weights(panel).values()) == [1, 2, 3, 4, 5]
+    assert _agree(_summary_layer_weights(panel), _box_weights(panel))
+    panel.run_button.click()
+    assert panel.wait(10)
+    assert fake.configs[-1] == base
+
+
+def test_boxes_follow_the_selection_until_a_weight_is_typed(fake):
+    panel = make_panel(fake)
+    panel.style_layers.value = ("block1_conv1", "block2_conv1")
+    assert _box_weights(panel) == {"conv1_1": 0.5, "conv2_1": 0.5}
+    panel.layer_weights["block1_conv1"].value = 0.9
+    panel.style_layers.value = ("block1_conv1", "block2_conv1", "block3_conv1")
+    assert _box_weights(panel) == {"conv1_1": 0.9, "conv2_1": 0.5, "conv3_1": 0.3333}
+    assert _agree(_summary_layer_weights(panel), _box_weights(panel))
