@@ -1,8 +1,10 @@
 """The ``nst`` command: stylise a photo from the shell.
 
-Everything that can be wrong with the input is checked *before* TensorFlow is
-imported, so a typo costs a second, not a model load. Errors are one line on
-stderr and a non-zero exit status (``--debug`` shows the traceback).
+Everything that can be wrong with the input is checked *before* TensorFlow is imported (the
+images, the settings, the weights, and every file the run will write), so a typo costs a
+second, not a model load. Errors are one line on stderr and exit status 2 (``--debug`` shows
+the traceback). Ctrl-C (any number of times) and SIGTERM end the run with the best image so
+far written, and the report says how the run ended.
 
 Introduced in README.md (quick start).
 """
@@ -11,30 +13,50 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
-import os
 import pathlib
 import signal
 import sys
 import threading
-from typing import Any, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Sequence
 
-from . import config as C
-from . import controls
-from . import images as imgs
-from .errors import NSTError
+from . import arguments, controls, images, safe_write
+from .config import INITS, OPTIMIZERS, PRECISIONS, PRESERVE_COLORS, PRESETS, TransferConfig, preset
+from .errors import ConfigError, ImageError, NSTError, WeightsError
 from .layers import NETWORKS, parse_layer_list
+from .safe_write import OutputError
 
-EXIT_USAGE, EXIT_ERROR, EXIT_INTERRUPTED = 2, 1, 130
+if TYPE_CHECKING:
+    import numpy as np
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+#: 128 + the signal's number, as shells report a process ended by that signal.
+EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
+EXIT_INTERRUPTED = EXIT_SIGNAL[signal.SIGINT]
+#: Errors that mean "change the command": exit status 2.
+USER_ERRORS = (ConfigError, ImageError, OutputError, WeightsError)
 #: Longest side (px) above which loading a photo gets a one-line notice (phone photos).
 BIG_IMAGE = 2048
+IMAGE_SUFFIXES = tuple(images.OUTPUT_FORMATS)
+#: Largest loss weight the CLI takes (house's ``config.MAX_WEIGHT``; this copy can go once it lands).
+MAX_WEIGHT = 1e8
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one short line plus a hint, not the whole usage block."""
 
-    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"nst: error: {message}\nTry 'nst --help' for the options.\n")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nst-helpers")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,14 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
         "With no images, uses the bundled default photo and painting.",
         epilog="Example: nst photo.jpg painting.jpg -o out.png --size 384 --report run.json",
     )
-    p.add_argument("content", nargs="?", help="content photo (default: bundled %s)" % imgs.DEFAULTS["content"])
-    p.add_argument("styles", nargs="*", metavar="style", help="one or more style images (default: bundled %s)" % imgs.DEFAULTS["style"])
+    p.add_argument("content", nargs="?", help="content photo (default: bundled %s)" % images.DEFAULTS["content"])
+    p.add_argument("styles", nargs="*", metavar="style",
+                   help="one or more style images (default: bundled %s)" % images.DEFAULTS["style"])
     p.add_argument("-o", "--output", help="output .png or .jpg (default: outputs/<content>_<style>.png)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
-    p.add_argument("--preset", choices=sorted(C.PRESETS), default="default", help="starting recipe; other options change it")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output or report file")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="default", help="starting recipe; other options change it")
     p.add_argument("--size", type=int, help="longest side in pixels (seed preset: square side)")
     p.add_argument("--steps", type=int, help="optimisation steps")
-    p.add_argument("--optimizer", choices=C.OPTIMIZERS)
+    p.add_argument("--optimizer", choices=OPTIMIZERS)
     p.add_argument("--content-weight", type=float)
     p.add_argument("--style-weight", type=float)
     p.add_argument("--tv-weight", type=float)
@@ -59,28 +82,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style-layers", help="comma-separated, or 'all' for every convolution")
     p.add_argument("--net", choices=NETWORKS)
     p.add_argument("--weights", help="auto | imagenet | offline-hed-vgg16 | random | PATH.h5 (default: auto)")
-    p.add_argument("--init", choices=C.INITS, help="starting image")
+    p.add_argument("--init", choices=INITS, help="starting image")
     p.add_argument("--seed", type=int, help="random seed (noise init)")
-    p.add_argument("--precision", choices=C.PRECISIONS, help="float32, bfloat16 (mixed) or auto")
+    p.add_argument("--precision", choices=PRECISIONS, help="float32, bfloat16 (mixed) or auto")
     p.add_argument("--learning-rate", type=float, help="Adam's learning rate (0-255 pixel scale)")
     p.add_argument("--scales", help="coarse-to-fine sizes, e.g. 256,512,1024: optimise small, upsample, refine "
                    "(big, sharp results; overrides --size)")
     p.add_argument("--style-scale", type=float, help="style image size relative to the content (default 1): "
                    "below 1 gives bigger brush strokes, above 1 finer ones")
     p.add_argument("--style-blend", help="mix several paintings: one weight per style image, e.g. 0.7,0.3")
-    p.add_argument("--preserve-color", choices=C.PRESERVE_COLORS,
+    p.add_argument("--preserve-color", choices=PRESERVE_COLORS,
                    help="keep the photo's colours: 'luminance' transfers brightness only (YCrCb), "
                    "'histogram' recolours the painting to the photo's colour mean and covariance first")
     p.add_argument("--mask", action="append", metavar="FILE",
                    help="paint regions with different styles: a grey image per style image, in order "
                    "(white = that style's region; resized to the photo); repeat once per style")
-    p.add_argument("--report", help="write a JSON report (weights, config, time, loss history) here")
+    p.add_argument("--report", help="write a JSON report (weights, config, time, loss history, how it ended) here")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--debug", action="store_true", help="show full tracebacks")
+    p.add_argument("--version", action="version", version=f"nst (nst-helpers) {_version()}")
     return p
 
 
-def config_from_args(args: argparse.Namespace) -> C.TransferConfig:
+# ----- step 1: everything checkable without TensorFlow ----------------------------------------------
+def config_from_args(args: argparse.Namespace) -> TransferConfig:
     """The run's :class:`TransferConfig`: the preset, changed by every option given."""
     changes: dict[str, Any] = {}
     for field in ("size", "steps", "optimizer", "content_weight", "style_weight", "tv_weight", "net",
@@ -90,7 +115,7 @@ def config_from_args(args: argparse.Namespace) -> C.TransferConfig:
             changes[field] = value
     if args.weights is not None:
         changes["weights"] = None if args.weights == "random" else args.weights
-    net = args.net or C.preset(args.preset).net
+    net = args.net or preset(args.preset).net
     if args.content_layers is not None:
         changes["content_layers"] = parse_layer_list(args.content_layers, net)
     if args.style_layers is not None:
@@ -99,43 +124,151 @@ def config_from_args(args: argparse.Namespace) -> C.TransferConfig:
         changes["scales"] = _number_list(args.scales, int, "--scales")
     if args.style_blend is not None:
         changes["style_blend"] = _number_list(args.style_blend, float, "--style-blend")
-    return C.preset(args.preset, **changes)
+    _check_magnitudes(changes)
+    config = preset(args.preset, **changes)
+    arguments.check_style_side(config)
+    return config
 
 
 def _number_list(text: str, kind: type, option: str) -> tuple:
     try:
         return tuple(kind(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise C.ConfigError(f"{option} {text!r}: give comma-separated numbers, e.g. 128,256.") from None
+        raise ConfigError(f"{option} {text!r}: give comma-separated numbers, e.g. 128,256.") from None
+
+
+def _check_magnitudes(changes: dict[str, Any]) -> None:
+    """Weights so large that loss x weight overflows float32 end a run at step 0 (issue 12, defect 7).
+
+    The house config's ``MAX_WEIGHT`` range makes this redundant once merged; it stays harmless.
+    """
+    for name in ("content_weight", "style_weight", "tv_weight"):
+        if abs(changes.get(name, 0.0)) > MAX_WEIGHT:
+            option = "--" + name.replace("_", "-")
+            raise ConfigError(f"{name} ({option}) {changes[name]:g} is too large: at most {MAX_WEIGHT:g} "
+                              "(bigger products overflow float32).")
+    blend = changes.get("style_blend") or ()
+    if any(abs(w) > MAX_WEIGHT for w in blend):
+        raise ConfigError(f"style_blend (--style-blend) weights must be at most {MAX_WEIGHT:g}; they are "
+                          "relative, e.g. 0.7,0.3.")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunFiles:
+    """Every file a run reads or writes."""
+
+    content: pathlib.Path
+    styles: tuple[pathlib.Path, ...]
+    masks: tuple[pathlib.Path, ...]
+    output: pathlib.Path
+    report: pathlib.Path | None
+
+    @property
+    def inputs(self) -> tuple[pathlib.Path, ...]:
+        return (self.content, *self.styles, *self.masks)
+
+
+def files_from_args(args: argparse.Namespace) -> RunFiles:
+    content = pathlib.Path(args.content) if args.content else images.data_path("content")
+    styles = tuple(pathlib.Path(s) for s in args.styles) or (images.data_path("style"),)
+    output = pathlib.Path(args.output) if args.output else default_output(content, styles)
+    return RunFiles(content=content, styles=styles, masks=tuple(pathlib.Path(m) for m in args.mask or ()),
+                    output=output, report=pathlib.Path(args.report) if args.report else None)
 
 
 def default_output(content: pathlib.Path, styles: Sequence[pathlib.Path]) -> pathlib.Path:
     return pathlib.Path("outputs") / f"{content.stem}_{'+'.join(s.stem for s in styles)}.png"
 
 
-def check_output(output: pathlib.Path, inputs: Sequence[pathlib.Path], overwrite: bool) -> None:
-    """Refuse to overwrite an input, and any existing file unless ``overwrite``."""
-    if output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        raise imgs.ImageError(f"{output}: the output must end in .png or .jpg.")
-    resolved = output.resolve()
-    if any(resolved == p.resolve() for p in inputs):
-        raise imgs.ImageError(f"{output} is one of the input images: choose another output name.")
-    if output.exists() and not overwrite:
-        raise imgs.ImageError(f"{output} already exists: pass --overwrite to replace it, or choose another -o.")
+def check_destinations(files: RunFiles, overwrite: bool) -> None:
+    """The output and the report, with one rule set: never an input, never each other, never an
+    existing file unless ``overwrite``, a writable folder, a legal name (see :mod:`safe_write`)."""
+    safe_write.check_target(files.output, inputs=files.inputs, overwrite=overwrite, suffixes=IMAGE_SUFFIXES,
+                            overwrite_hint="--overwrite")
+    if files.report is not None:
+        if safe_write.same_file(files.report, files.output):
+            raise OutputError(f"--report {files.report} is also the output image: give the report its own name, "
+                              "e.g. run.json.")
+        safe_write.check_target(files.report, inputs=files.inputs, overwrite=overwrite, overwrite_hint="--overwrite")
 
 
+def _load(path: pathlib.Path, working_size: int) -> np.ndarray:
+    """Load an image (>= 32 px a side), decoding big photos straight at a reduced size (one line says so)."""
+    full = images.image_size(path)
+    limit = 2 * max(working_size, images.MIN_SIDE)  # keep headroom for a good resize later
+    if max(full) > limit and max(full) > BIG_IMAGE:
+        print(f"nst: note: {path.name} is {full[1]}x{full[0]} px; reading it at about {limit} px "
+              f"(work size {working_size}).", file=sys.stderr)
+    return images.load_image(path, max_size=limit if max(full) > limit else None, min_side=images.MIN_SIDE)
+
+
+def _check_working_size(content: np.ndarray, styles: Sequence[np.ndarray], config: TransferConfig) -> None:
+    """VGG needs >= 32 px per side at the smallest scale, for the photo and every painting: fail now,
+    not after loading TensorFlow. The shapes come from :func:`images.resized_shape`, as the run's."""
+    smallest, square = min(arguments.sizes(config)), config.resize == "square"
+    h, w = images.resized_shape(content.shape, smallest, square=square)
+    if min(h, w) < images.MIN_SIDE:
+        raise ImageError(
+            f"the content image ({content.shape[1]}x{content.shape[0]}) is only {min(h, w)} px on its short side "
+            f"at size {smallest}; VGG needs at least {images.MIN_SIDE}. Use a larger --size or a less elongated image."
+        )
+    side = arguments.style_side(smallest, config.style_scale)
+    for i, style in enumerate(styles, 1):
+        sh, sw = images.resized_shape(style.shape, side, square=square)
+        if min(sh, sw) < images.MIN_SIDE:
+            raise ImageError(
+                f"style image {i} ({style.shape[1]}x{style.shape[0]}) is only {min(sh, sw)} px on its short side at "
+                f"--style-scale {config.style_scale:g} and size {smallest}; VGG needs at least {images.MIN_SIDE}. "
+                "Raise --style-scale or --size, or use a less elongated painting."
+            )
+
+
+@dataclasses.dataclass
+class Inputs:
+    """What step 1 prepared for the run."""
+
+    config: TransferConfig
+    files: RunFiles
+    content: np.ndarray
+    styles: list
+    masks: list | None
+
+
+def prepare(args: argparse.Namespace) -> Inputs:
+    """Step 1: settings, files, weights, images and masks, all checked; raises a user error or returns."""
+    config = config_from_args(args)
+    files = files_from_args(args)
+    check_destinations(files, args.overwrite)
+    arguments.check_weights(config.weights, config.net, option="--weights ")
+    largest = max(arguments.sizes(config))
+    content = _load(files.content, largest)
+    styles = [_load(s, round(largest * config.style_scale)) for s in files.styles]
+    _check_working_size(content, styles, config)
+    controls.check_style_options(config.style_blend, len(styles), n_masks=len(files.masks) if files.masks else None)
+    masks = None
+    if files.masks:  # checked against the photo's own size, which is what the user drew them over
+        masks = controls.load_masks([str(m) for m in files.masks], n_styles=len(styles),
+                                    content_shape=images.image_size(files.content),
+                                    allow_uncovered=config.content_weight > 0)
+    return Inputs(config=config, files=files, content=content, styles=styles, masks=masks)
+
+
+# ----- the command ---------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    stopper = _Stopper()
     try:
-        return _run(args)
+        with stopper.installed():
+            return _run(args, stopper)
     except NSTError as err:
         if args.debug:
             raise
         print(f"nst: error: {err}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(err, (C.ConfigError, imgs.ImageError)) else EXIT_ERROR
-    except KeyboardInterrupt:  # before the first step: there is no image to keep yet
-        print("nst: interrupted before the first step; nothing written.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_USAGE if isinstance(err, USER_ERRORS) else EXIT_ERROR
+    except KeyboardInterrupt:  # only before the first step: afterwards a signal just stops the loop
+        how = "terminated" if stopper.signum == signal.SIGTERM else "interrupted"
+        print(f"nst: {how} before the first step; nothing written.", file=sys.stderr)
+        return EXIT_SIGNAL.get(stopper.signum, EXIT_INTERRUPTED)
     except Exception as err:  # a bug or a system fault: still one line, the traceback on request
         if args.debug:
             raise
@@ -143,104 +276,64 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
-def _run(args: argparse.Namespace) -> int:
-    # 1. everything checkable without TensorFlow
-    config = config_from_args(args)
-    content = pathlib.Path(args.content) if args.content else imgs.data_path("content")
-    styles = [pathlib.Path(s) for s in args.styles] or [imgs.data_path("style")]
-    output = pathlib.Path(args.output) if args.output else default_output(content, styles)
-    check_output(output, [content, *styles, *(pathlib.Path(m) for m in args.mask or ())], args.overwrite)
-    content_img = _load(content, max(config.scales or (config.size,)))
-    style_imgs = [_load(s, round(max(config.scales or (config.size,)) * config.style_scale)) for s in styles]
-    _check_working_size(content_img, config)
-    controls.check_style_options(config.style_blend, len(style_imgs), n_masks=len(args.mask) if args.mask else None)
-    masks = None
-    if args.mask:
-        masks = controls.load_masks(args.mask, n_styles=len(style_imgs), content_shape=content_img.shape[:2],
-                                   allow_uncovered=config.content_weight > 0)
-    # 2. the expensive part
-    from . import transfer as T
+def _run(args: argparse.Namespace, stopper: _Stopper) -> int:
+    run = prepare(args)
+    from . import transfer  # step 2: the expensive part
 
-    extractor = T.build_extractor(config)  # resolve the weights (and report a fallback) before the progress bar
-    steps = _Steps(config.steps * len(config.scales or (config.size,)), show=not args.quiet)
-    with steps.stop_on_ctrl_c():
-        result = T.transfer(content_img, style_imgs, config, callback=steps, extractor=extractor, masks=masks)
-    steps.close()
-    if steps.interrupted:
-        result.stop_reason = "interrupted"
-    imgs.save_image(result.image, output)
-    if args.report:
-        _write_report(pathlib.Path(args.report), result, content, styles, content_img, style_imgs, output,
-                      masks=args.mask)
+    extractor = transfer.build_extractor(run.config)  # resolve the weights (and any notice) before the bar
+    progress = _Progress(run.config.steps * len(arguments.sizes(run.config)), show=not args.quiet)
+    try:
+        result = transfer.transfer(run.content, run.styles, run.config, callback=stopper.callback(progress),
+                                   extractor=extractor, masks=run.masks)
+    finally:
+        progress.close()  # an error below starts on its own line
+    stopper.keep_work()
+    if stopper.steps == 0 and stopper.signum is not None:
+        raise KeyboardInterrupt  # stopped before the first step: there is nothing to keep
+    if stopper.stopped_loop:
+        result.stop_reason = "terminated" if stopper.signum == signal.SIGTERM else "interrupted"
+    return _write_results(result, run, args.overwrite, stopper)
+
+
+def _write_results(result: Any, run: Inputs, overwrite: bool, stopper: _Stopper) -> int:
+    """Write the image, then the report; a signal now is only noted (the work is kept)."""
+    code = EXIT_SIGNAL.get(stopper.signum, EXIT_OK)
+    output, moved = _save(run.files.output, overwrite, lambda p: images.save_image(
+        result.image, p, overwrite=overwrite, overwrite_hint="--overwrite"))
+    if run.files.report is not None:
+        report = report_dict(result, run, output=output, signum=stopper.signum, exit_code=code or int(moved))
+        data = (json.dumps(report, indent=2) + "\n").encode()
+        _, report_moved = _save(run.files.report, overwrite, lambda p: safe_write.write_bytes(
+            p, data, overwrite=overwrite, overwrite_hint="--overwrite"))
+        moved = moved or report_moved
     _summary(result, output)
-    return EXIT_INTERRUPTED if result.stop_reason == "interrupted" else 0
+    return code or (EXIT_ERROR if moved else EXIT_OK)
 
 
-def _load(path: pathlib.Path, working_size: int) -> "imgs.np.ndarray":
-    """Load an image, decoding big photos straight at a reduced size (one line says so)."""
-    full = imgs.image_size(path)
-    limit = 2 * max(working_size, imgs.MIN_SIDE)  # keep headroom for a good resize later
-    if max(full) <= limit:
-        return imgs.load_image(path)
-    if max(full) > BIG_IMAGE:
-        print(f"nst: note: {path.name} is {full[1]}x{full[0]} px; reading it at about {limit} px (work size {working_size}).", file=sys.stderr)
-    return imgs.load_image(path, max_size=limit)
-
-
-def _check_working_size(content, config: C.TransferConfig) -> None:
-    """VGG needs >= 32 px per side at the smallest scale: fail now, not after loading TensorFlow."""
-    smallest = min(config.scales or (config.size,))
-    h, w = content.shape[:2]
-    short = smallest if config.resize == "square" else round(min(h, w) * smallest / max(h, w))
-    if short < imgs.MIN_SIDE:
-        raise imgs.ImageError(
-            f"the content image ({w}x{h}) is only {short} px on its short side at size {smallest}; "
-            f"VGG needs at least {imgs.MIN_SIDE}. Use a larger --size or a less elongated image."
-        )
-
-
-class _Steps:
-    """The transfer callback of the CLI: a tqdm bar on stderr, and a clean stop on Ctrl-C.
-
-    The first Ctrl-C only raises a flag; the callback then asks the loop to stop at the end of
-    the current step, so the best image so far is written. (A KeyboardInterrupt raised at a
-    random point inside TensorFlow's Python code can leave one of its locks held.) A second
-    Ctrl-C interrupts at once.
-    """
-
-    def __init__(self, total: int, *, show: bool = True) -> None:
-        from tqdm.auto import tqdm
-
-        self.bar = tqdm(total=total, unit="step", file=sys.stderr, dynamic_ncols=True) if show else None
-        self.interrupted = False
-
-    def __call__(self, step: int, image: Any, losses: dict) -> bool:
-        if self.bar is not None:
-            self.bar.set_postfix(total=f"{losses['total']:.4g}", refresh=False)
-            self.bar.update(1)
-        return self.interrupted
-
-    @contextlib.contextmanager
-    def stop_on_ctrl_c(self):
-        def request_stop(signum, frame):
-            self.interrupted = True
-            signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops at once
-
-        if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
-            yield
-            return
-        previous = signal.signal(signal.SIGINT, request_stop)
+def _save(path: pathlib.Path, overwrite: bool, write: Any) -> tuple[pathlib.Path, bool]:
+    """``write(path)``; if a file appeared at ``path`` during the run, write a fresh sibling instead
+    (nothing clobbered, nothing lost). Returns the path written and whether it moved."""
+    try:
+        return write(path), False
+    except OutputError:
+        if overwrite or not path.exists():
+            raise
+    for n in range(1, 1000):
+        sibling = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        if sibling.exists():
+            continue
         try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
+            written = write(sibling)
+        except OutputError:
+            continue  # taken meanwhile too
+        print(f"nst: warning: {path} appeared during the run (another program wrote it) and was left alone; "
+              f"wrote {written} instead.", file=sys.stderr)
+        return written, True
+    raise OutputError(f"{path} appeared during the run and no free name next to it was found.")
 
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
-
-def _write_report(path, result, content, styles, content_img, style_imgs, output, masks=None) -> None:
+def report_dict(result: Any, run: Inputs, *, output: pathlib.Path, signum: int | None, exit_code: int) -> dict:
+    """The JSON report: weights really used, settings, time, loss history, files, and how the run ended."""
     report = {
         "weights": result.weights,
         "weights_description": result.weights_description,
@@ -249,26 +342,94 @@ def _write_report(path, result, content, styles, content_img, style_imgs, output
         "seconds": round(result.seconds, 3),
         "steps_run": len(result.history),
         "stop_reason": result.stop_reason,
+        "signal": signal.Signals(signum).name if signum is not None else None,
+        "exit_code": exit_code,
         "final_loss": result.final_loss,
         "final_losses": result.final_losses,
         "history": result.history,
         "output": str(output),
         "output_size": list(result.image.shape[:2]),
-        "content": {"path": str(content), "size": list(content_img.shape[:2])},
-        "styles": [{"path": str(p), "size": list(s.shape[:2])} for p, s in zip(styles, style_imgs)],
+        "content": {"path": str(run.files.content), "size": list(run.content.shape[:2])},
+        "styles": [{"path": str(p), "size": list(s.shape[:2])} for p, s in zip(run.files.styles, run.styles)],
     }
-    if masks:
-        report["masks"] = [str(m) for m in masks]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(report, indent=2))
-    os.replace(tmp, path)
+    if run.files.masks:
+        report["masks"] = [str(m) for m in run.files.masks]
+    return report
 
 
-def _summary(result, output: pathlib.Path) -> None:
+def _summary(result: Any, output: pathlib.Path) -> None:
     h, w = result.image.shape[:2]
     note = "" if result.stop_reason == "completed" else f" [{result.stop_reason}]"
-    print(f"Wrote {output} ({w}x{h}) in {result.seconds:.1f} s; weights: {result.weights} ({result.weights_description}){note}")
+    print(f"Wrote {output} ({w}x{h}) in {result.seconds:.1f} s; weights: {result.weights} "
+          f"({result.weights_description}){note}")
+
+
+# ----- signals and progress ----------------------------------------------------------------------------
+class _Stopper:
+    """SIGINT (any number of times) and SIGTERM: stop the loop at the end of the step, keep the work.
+
+    Before the first step there is nothing to keep, so a signal raises ``KeyboardInterrupt`` at
+    once. Once a step has run, a signal only raises a flag: the loop stops at the end of the current
+    step (a ``KeyboardInterrupt`` raised at a random point inside TensorFlow's Python code can leave one
+    of its locks held), and the final evaluation and the writing of the image and report go on. To
+    quit without saving, use SIGKILL (or Ctrl-\\, SIGQUIT).
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.steps = 0
+        self.stopped_loop = False
+        self._keep = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.signum is None:
+            self.signum = signum
+        if not self._keep:
+            raise KeyboardInterrupt
+
+    def keep_work(self) -> None:
+        """From now on a signal never interrupts: there is work to write."""
+        self._keep = True
+
+    def callback(self, progress: _Progress) -> Any:
+        def on_step(step: int, image: Any, losses: dict) -> bool:
+            self.steps += 1
+            self._keep = True
+            progress.update(losses)
+            self.stopped_loop = self.signum is not None
+            return self.stopped_loop
+
+        return on_step
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+            yield
+            return
+        previous = {s: signal.signal(s, self._handle) for s in EXIT_SIGNAL}
+        try:
+            yield
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+
+class _Progress:
+    """A tqdm bar on stderr (or nothing with ``--quiet``)."""
+
+    def __init__(self, total: int, *, show: bool = True) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, unit="step", file=sys.stderr, dynamic_ncols=True) if show else None
+
+    def update(self, losses: dict) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix(total=f"{losses['total']:.4g}", refresh=False)
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

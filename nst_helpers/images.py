@@ -15,23 +15,32 @@ from __future__ import annotations
 import io
 import os
 import pathlib
-import tempfile
+import stat
+import threading
+import time
+import urllib.error
+import urllib.parse
 import urllib.request
 import warnings
-from typing import Union
+from typing import BinaryIO, Union
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from . import safe_write
 from .errors import ImageError
 
-ImageSource = Union[str, os.PathLike, bytes, np.ndarray, Image.Image]
+ImageSource = Union[str, os.PathLike, bytes, BinaryIO, np.ndarray, Image.Image]
 
 #: Refuse images with more pixels than this (decompression-bomb guard; Pillow's own limit, ~89 Mpx).
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
 #: Smallest side VGG can take: its 4 poolings before block5 need 16 px; 32 leaves room.
 MIN_SIDE = 32
+#: Downloads (``http(s)://`` sources) must finish within this many seconds, all included.
+URL_DEADLINE = 60.0
+#: ... and be at most this many bytes; image files on disk too (a 89 Mpx PNG is ~270 MB at worst).
+MAX_FILE_BYTES = 512 * 2**20
 
 
 def _find_data_dir() -> pathlib.Path:
@@ -46,15 +55,28 @@ def _find_data_dir() -> pathlib.Path:
 DATA_DIR = _find_data_dir()
 
 
-def load_image(source: ImageSource, *, max_size: int | None = None) -> np.ndarray:
+def load_image(
+    source: ImageSource,
+    *,
+    max_size: int | None = None,
+    min_side: int | None = None,
+    float_max: float | None = None,
+) -> np.ndarray:
     """Load an image in the package convention: float32, (H, W, 3), RGB, 0-255.
 
     Args:
-        source: a file path, an ``http(s)://`` URL, encoded bytes (PNG, JPEG, ...),
-            a numpy array (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) of uint8, uint16 or
-            float (floats in [0, 1] are scaled to [0, 255]), or a PIL image.
+        source: a file path, a ``file://`` or ``http(s)://`` URL (any case; downloads must end
+            within :data:`URL_DEADLINE` seconds and :data:`MAX_FILE_BYTES` bytes), encoded bytes
+            or an open binary file (PNG, JPEG, ...), a numpy array (H, W), (H, W, 1), (H, W, 3)
+            or (H, W, 4) of uint8, uint16, bool or float, or a PIL image.
         max_size: if given, downscale so that the longest side is at most this
             (JPEGs are decoded at reduced size, so big photos never fill memory).
+        min_side: if given, refuse an image whose shorter side (as found, before ``max_size``)
+            is below this: pass :data:`MIN_SIDE` for an image VGG must read.
+        float_max: the value of white in a float array: ``255.0`` (the package convention) or
+            ``1.0`` (matplotlib, skimage). ``None`` guesses: 1.0 if every value lies in [0, 1],
+            else 255.0. The guess cannot tell a [0, 1] image from a 0-255 one darker than one grey
+            level (all values below 1, black on screen); pass ``float_max=255`` for such images.
 
     Returns:
         float32 array (H, W, 3) in [0, 255]. EXIF orientation is applied;
@@ -62,57 +84,176 @@ def load_image(source: ImageSource, *, max_size: int | None = None) -> np.ndarra
         16-bit values are scaled to 8-bit range.
 
     Raises:
-        ImageError: missing, empty, unreadable or absurdly large input.
+        ImageError: missing, empty, unreadable, too small or absurdly large input.
     """
     if isinstance(source, np.ndarray):
-        return _from_array(source, max_size)
+        return _from_array(source, max_size, min_side=min_side, float_max=float_max, name="image array")
     if isinstance(source, Image.Image):
-        return _from_pil(source, max_size, name="PIL image")
+        return _from_pil(source, max_size, min_side=min_side, name="PIL image")
     data, name = _read_bytes(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             pil = Image.open(io.BytesIO(data))
-            return _from_pil(pil, max_size, name=name)
+            return _from_pil(pil, max_size, min_side=min_side, name=name)
     except ImageError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise ImageError(f"{name}: image is too large to open safely ({err}). Resize it below {MAX_PIXELS:,} pixels.") from None
     except Exception as err:  # PIL raises many types for broken files
-        raise ImageError(f"{name}: not a readable image ({type(err).__name__}: {err}). Use a PNG or JPEG file.") from None
+        raise _unreadable(name, err) from None
 
 
-def _read_bytes(source: str | os.PathLike | bytes) -> tuple[bytes, str]:
+def _unreadable(name: str, err: Exception) -> ImageError:
+    """One clear message for whatever PIL raised (its own texts name a BytesIO object, not the file)."""
+    if isinstance(err, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return ImageError(f"{name}: the image is too large to open safely (more than {MAX_PIXELS:,} pixels). "
+                          "Resize it below that first.")
+    if isinstance(err, Image.UnidentifiedImageError):
+        return ImageError(f"{name}: not a readable image (not a format Pillow knows). Use a PNG or JPEG file.")
+    return ImageError(f"{name}: not a readable image ({type(err).__name__}: {err}). "
+                      "The file may be damaged: open and re-save it as PNG or JPEG.")
+
+
+def _read_bytes(source: str | os.PathLike | bytes | BinaryIO) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, name = bytes(source), "image bytes"
-    elif isinstance(source, str) and source.startswith(("http://", "https://")):
-        try:
-            with urllib.request.urlopen(source, timeout=30) as response:
-                data = response.read()
-        except Exception as err:
-            raise ImageError(f"{source}: could not download ({err}). Download it yourself and pass the file path.") from None
-        name = source
+    elif hasattr(source, "read"):  # an open binary file or io.BytesIO
+        name = str(getattr(source, "name", "") or "image file object")
+        data = source.read(MAX_FILE_BYTES + 1)
+        if not isinstance(data, bytes):
+            raise ImageError(f"{name}: open the file in binary mode ('rb'), or pass its path.")
+        _check_byte_count(len(data), name)
     elif isinstance(source, (str, os.PathLike)):
-        path = pathlib.Path(source).expanduser()
-        name = str(source)
-        if not path.is_file():
-            raise ImageError(f"{name}: no such file. Check the path (relative paths start at {os.getcwd()}).")
-        data = path.read_bytes()
+        text = os.fspath(source)
+        if isinstance(text, bytes):
+            text = os.fsdecode(text)
+        scheme = urllib.parse.urlsplit(text).scheme.lower() if "://" in text else ""
+        if scheme in ("http", "https"):
+            data, name = download(text), text
+        elif scheme == "file":
+            return _read_file(pathlib.Path(urllib.request.url2pathname(urllib.parse.urlsplit(text).path)), text)
+        elif scheme:
+            raise ImageError(f"{text}: {scheme}:// is not supported. Use http(s)://, file:// or a path.")
+        else:
+            return _read_file(pathlib.Path(text).expanduser(), text)
     else:
-        raise ImageError(f"Cannot load an image from {type(source).__name__}: give a path, URL, bytes, numpy array or PIL image.")
+        raise ImageError(f"Cannot load an image from {type(source).__name__}: give a path, URL, bytes, "
+                         "a binary file, a numpy array or a PIL image.")
     if not data:
         raise ImageError(f"{name}: the file is empty.")
     return data, name
 
 
-def _from_pil(pil: Image.Image, max_size: int | None, *, name: str) -> np.ndarray:
+def _read_file(path: pathlib.Path, name: str) -> tuple[bytes, str]:
+    st = _stat_image_file(path, name)
+    _check_byte_count(st.st_size, name)
+    data = path.read_bytes()
+    if not data:
+        raise ImageError(f"{name}: the file is empty.")
+    return data, name
+
+
+def _stat_image_file(path: pathlib.Path, name: str) -> os.stat_result:
+    """``stat`` of an image file, or an ImageError saying what the path really is."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ImageError(f"{name}: no such file. Check the path (relative paths start at {os.getcwd()}).") from None
+    except OSError as err:
+        raise ImageError(f"{name}: cannot be read ({err.strerror}). Check the path and its permissions.") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ImageError(f"{name} is a folder, not an image file: give the path of a PNG or JPEG inside it.")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block and /dev/zero never ends
+        raise ImageError(f"{name} is not a regular file (a device, FIFO or socket): give an image file.")
+    if not os.access(path, os.R_OK):
+        raise ImageError(f"{name}: permission denied. Check the file's permissions.")
+    return st
+
+
+def _check_byte_count(n: int, name: str) -> None:
+    if n > MAX_FILE_BYTES:
+        raise ImageError(f"{name}: more than {MAX_FILE_BYTES // 2**20} MB, too big for an image here. "
+                         "Resize or re-compress it first.")
+
+
+def download(url: str, *, deadline: float | None = None, max_bytes: int | None = None) -> bytes:
+    """The bytes at an ``http(s)://`` URL, with a total deadline and a size cap.
+
+    The download runs in a helper thread, so a server that trickles bytes (or a DNS lookup that
+    hangs) cannot hold the caller past ``deadline``.
+
+    Args:
+        url: the address.
+        deadline: seconds for everything (default :data:`URL_DEADLINE`).
+        max_bytes: refuse bigger answers (default :data:`MAX_FILE_BYTES`).
+
+    Raises:
+        ImageError: HTTP error, unreachable host, too slow or too big; the message says what to do.
+    """
+    deadline = URL_DEADLINE if deadline is None else deadline
+    max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
+    box: dict[str, object] = {}
+    worker = threading.Thread(target=_fetch, args=(url, time.monotonic() + deadline, max_bytes, box), daemon=True)
+    worker.start()
+    worker.join(deadline + 1.0)
+    fix = "Download it yourself and pass the file path."
+    if worker.is_alive() or box.get("error") == "deadline":
+        raise ImageError(f"{url}: the download did not finish within {deadline:g} s. {fix}")
+    if box.get("error") == "size":
+        raise ImageError(f"{url}: more than {max_bytes // 2**20} MB, too big for an image here. {fix}")
+    if "error" in box:
+        raise ImageError(f"{url}: could not download ({box['error']}). {fix}")
+    return box["data"]  # type: ignore[return-value]
+
+
+def _fetch(url: str, end: float, max_bytes: int, box: dict) -> None:
+    """Body of :func:`download`'s thread: reads in chunks, watching the clock and the size."""
+    try:
+        request = urllib.request.Request(url, headers={"User-Agent": "nst-helpers"})
+        with urllib.request.urlopen(request, timeout=max(0.1, min(10.0, end - time.monotonic()))) as response:
+            length = response.headers.get("Content-Length")
+            if length and length.isdigit() and int(length) > max_bytes:
+                box["error"] = "size"
+                return
+            chunks, total = [], 0
+            while True:
+                if time.monotonic() > end:
+                    box["error"] = "deadline"
+                    return
+                chunk = response.read1(65536)  # returns after one receive: the clock is checked often
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+                if total > max_bytes:
+                    box["error"] = "size"
+                    return
+            box["data"] = b"".join(chunks)
+    except urllib.error.HTTPError as err:
+        box["error"] = f"HTTP {err.code} {err.reason}"
+    except urllib.error.URLError as err:
+        box["error"] = str(err.reason)
+    except TimeoutError:
+        box["error"] = "deadline"
+    except Exception as err:  # the thread must always leave an answer
+        box["error"] = f"{type(err).__name__}: {err}"
+
+
+def _from_pil(pil: Image.Image, max_size: int | None, *, min_side: int | None = None, name: str) -> np.ndarray:
     if pil.width * pil.height > MAX_PIXELS:
         raise ImageError(f"{name}: {pil.width}x{pil.height} is too large. Resize it below {MAX_PIXELS:,} pixels.")
+    _check_side(pil.width, pil.height, min_side, name)
     if max_size is not None and pil.format == "JPEG":
         pil.draft("RGB", (max_size, max_size))  # decode at 1/2, 1/4 or 1/8 scale: saves memory and time
     pil = ImageOps.exif_transpose(pil)
     array = _pil_to_array(pil)
-    return _from_array(array, max_size)
+    return _from_array(array, max_size, float_max=255.0, name=name)
+
+
+def _check_side(width: int, height: int, min_side: int | None, name: str) -> None:
+    if min_side is not None and min(width, height) < min_side:
+        raise ImageError(
+            f"{name} is {width}x{height} px; VGG needs at least {min_side} px on each side. Use a bigger image."
+        )
 
 
 def _pil_to_array(pil: Image.Image) -> np.ndarray:
@@ -130,7 +271,8 @@ def _scale_int(array: np.ndarray) -> np.ndarray:
     return array / 65535.0 * 255.0 if array.max(initial=0) > 255 else array.astype(np.float64)
 
 
-def _from_array(array: np.ndarray, max_size: int | None) -> np.ndarray:
+def _from_array(array: np.ndarray, max_size: int | None, *, min_side: int | None = None,
+                float_max: float | None = None, name: str = "image array") -> np.ndarray:
     array = np.asarray(array)
     if array.ndim == 4 and array.shape[0] == 1:
         array = array[0]
@@ -138,7 +280,8 @@ def _from_array(array: np.ndarray, max_size: int | None) -> np.ndarray:
         array = array[..., None]
     if array.ndim != 3 or array.shape[-1] not in (1, 3, 4) or array.size == 0:
         raise ImageError(f"Image array has shape {array.shape}: expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4).")
-    rgb = _to_float255(array)
+    _check_side(array.shape[1], array.shape[0], min_side, name)
+    rgb = _to_float255(array, float_max)
     if rgb.shape[-1] == 4:
         rgb = composite_on_white(rgb)
     elif rgb.shape[-1] == 1:
@@ -148,18 +291,23 @@ def _from_array(array: np.ndarray, max_size: int | None) -> np.ndarray:
     return np.ascontiguousarray(rgb, dtype=np.float32)
 
 
-def _to_float255(array: np.ndarray) -> np.ndarray:
+def _to_float255(array: np.ndarray, float_max: float | None = None) -> np.ndarray:
     if array.dtype == np.uint8:
         return array.astype(np.float32)
     if array.dtype == np.uint16:
         return array.astype(np.float32) * (255.0 / 65535.0)
     if array.dtype == bool:
         return array.astype(np.float32) * 255.0
+    if float_max not in (None, 1.0, 255.0):
+        raise ImageError(f"float_max={float_max!r}: use 1.0 (values in [0, 1]), 255.0 (0-255) or None (guess).")
+    is_float = array.dtype.kind == "f"
     array = array.astype(np.float32)
     if not np.all(np.isfinite(array)):
         raise ImageError("Image array contains NaN or infinite values.")
-    if array.size and array.max() <= 1.0 and array.min() >= 0.0 and array.dtype.kind == "f":
-        return array * 255.0  # [0, 1] floats, as matplotlib and skimage use
+    if is_float and float_max is None:
+        float_max = 1.0 if array.max() <= 1.0 and array.min() >= 0.0 else 255.0
+    if is_float and float_max == 1.0:
+        return np.clip(array * 255.0, 0.0, 255.0)  # [0, 1] floats, as matplotlib and skimage use
     return np.clip(array, 0.0, 255.0)
 
 
@@ -167,24 +315,52 @@ def image_size(source: str | os.PathLike) -> tuple[int, int]:
     """``(height, width)`` of an image file after EXIF rotation, reading only its header.
 
     Raises:
-        ImageError: missing or unreadable file.
+        ImageError: missing, unreadable or absurdly large file (more than :data:`MAX_PIXELS`).
     """
-    path = pathlib.Path(source).expanduser()
-    if not path.is_file():
-        raise ImageError(f"{source}: no such file. Check the path (relative paths start at {os.getcwd()}).")
+    name = os.fspath(source)
+    path = pathlib.Path(name).expanduser()
+    _stat_image_file(path, name)
     try:
-        with Image.open(path) as pil:
-            w, h = pil.size
-            rotated = pil.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # judged by size below
+            with Image.open(path) as pil:
+                w, h = pil.size
+                if w * h > MAX_PIXELS:
+                    raise ImageError(f"{name}: {w}x{h} is too large. Resize it below {MAX_PIXELS:,} pixels.")
+                rotated = _exif_orientation(pil) in (5, 6, 7, 8)
+    except ImageError:
+        raise
     except Exception as err:
-        raise ImageError(f"{source}: not a readable image ({type(err).__name__}: {err}). Use a PNG or JPEG file.") from None
+        raise _unreadable(name, err) from None
     return (w, h) if rotated else (h, w)
+
+
+def _exif_orientation(pil: Image.Image) -> int:
+    try:
+        return int(pil.getexif().get(0x0112, 1))
+    except Exception:  # a damaged EXIF block: the full load will judge the file
+        return 1
 
 
 def composite_on_white(rgba: np.ndarray) -> np.ndarray:
     """Flatten an (H, W, 4) image in [0, 255] onto a white background: (H, W, 3)."""
     alpha = rgba[..., 3:4] / 255.0
     return rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
+
+
+def resized_shape(shape: tuple[int, ...], size: int | tuple[int, int], *, square: bool = False) -> tuple[int, int]:
+    """``(height, width)`` that :func:`resize` gives an image of ``shape`` (no pixels needed).
+
+    >>> resized_shape((100, 50, 3), 64)
+    (64, 32)
+    """
+    h, w = shape[:2]
+    if not isinstance(size, int):
+        return int(size[0]), int(size[1])
+    if square:
+        return size, size
+    scale = size / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
 
 
 def resize(image: np.ndarray, size: int | tuple[int, int], *, square: bool = False) -> np.ndarray:
@@ -199,14 +375,7 @@ def resize(image: np.ndarray, size: int | tuple[int, int], *, square: bool = Fal
         The resized float32 image; area interpolation when shrinking, cubic when growing.
     """
     h, w = image.shape[:2]
-    if isinstance(size, int):
-        if square:
-            new_h = new_w = size
-        else:
-            scale = size / max(h, w)
-            new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
-    else:
-        new_h, new_w = size
+    new_h, new_w = resized_shape(image.shape, size, square=square)
     if (new_h, new_w) == (h, w):
         return image.astype(np.float32, copy=True)
     method = cv2.INTER_AREA if new_h * new_w < h * w else cv2.INTER_CUBIC
@@ -218,7 +387,7 @@ def check_min_size(image: np.ndarray, *, minimum: int = MIN_SIDE, name: str = "i
     """Raise :class:`ImageError` if a side is shorter than VGG's pooling needs."""
     if min(image.shape[:2]) < minimum:
         raise ImageError(
-            f"{name} is {image.shape[1]}x{image.shape[0]} px; VGG needs at least {minimum} px on each side. Use a bigger image or --size."
+            f"{name} is {image.shape[1]}x{image.shape[0]} px; VGG needs at least {minimum} px on each side. Use a bigger image or a larger size."
         )
 
 
@@ -227,30 +396,42 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(np.asarray(image, np.float32)), 0, 255).astype(np.uint8)
 
 
-def save_image(image: np.ndarray, path: str | os.PathLike, *, quality: int = 95) -> pathlib.Path:
-    """Save an image atomically as PNG or JPEG (chosen by the suffix).
+OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
-    The file is written next to ``path`` under a temporary name and renamed
-    into place, so an interrupted save never leaves a half-written image.
+
+def save_image(
+    image: np.ndarray, path: str | os.PathLike, *, quality: int = 95, overwrite: bool = True,
+    overwrite_hint: str = "overwrite=True",
+) -> pathlib.Path:
+    """Save an image as PNG or JPEG (chosen by the suffix), atomically.
+
+    The image is encoded in memory, then written through :mod:`nst_helpers.safe_write`: a
+    uniquely named temporary file next to ``path``, moved into place in one step, with the
+    permissions the umask gives any new file. An interrupted save never leaves a half-written
+    image, and never a temporary file (except after SIGKILL; the next save of ``path`` removes it).
+
+    Args:
+        image: (H, W, 3) in [0, 255] (rounded and clipped to uint8).
+        path: ``.png``, ``.jpg`` or ``.jpeg``; missing folders are created.
+        quality: JPEG quality, 1-95.
+        overwrite: replace an existing file (the default, as notebooks re-run); with ``False``
+            an existing file, even one that appears during the save, is never replaced.
+        overwrite_hint: how the caller spells "overwrite" in error messages.
 
     Returns:
         The path written.
+
+    Raises:
+        ImageError: unsupported suffix.
+        OutputError: the file cannot be written there (see :func:`safe_write.check_target`).
     """
     path = pathlib.Path(path)
-    fmt = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}.get(path.suffix.lower())
+    fmt = OUTPUT_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ImageError(f"{path}: unsupported output type {path.suffix!r}; use .png or .jpg.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pil = Image.fromarray(to_uint8(image))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pil.save(f, format=fmt, **({"quality": quality} if fmt == "JPEG" else {}))
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    buffer = io.BytesIO()
+    Image.fromarray(to_uint8(image)).save(buffer, format=fmt, **({"quality": quality} if fmt == "JPEG" else {}))
+    return safe_write.write_bytes(path, buffer.getvalue(), overwrite=overwrite, overwrite_hint=overwrite_hint)
 
 
 def data_path(kind: str, name: str | None = None) -> pathlib.Path:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
+from . import arguments
 from . import controls as C
 from . import images as imgs
 from . import losses as L
@@ -291,10 +292,10 @@ def transfer(
         ...          masks=["sea.png", "sky.png"]).image.shape             # doctest: +SKIP
         (192, 256, 3)
     """
-    config = config or TransferConfig.default()
-    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    config, styles = arguments.check_transfer_call(content, style, config, callback=callback, init=init, extractor=extractor, masks=masks)
     photo = imgs.load_image(content)
     style_imgs = [imgs.load_image(s) for s in styles]
+    arguments.check_loaded_images(photo, style_imgs, init)
     C.check_style_options(config.style_blend, len(style_imgs), n_masks=None if masks is None else len(C.as_mask_list(masks)))
     mask_imgs = None if masks is None else C.load_masks(
         masks, n_styles=len(style_imgs), content_shape=photo.shape[:2], allow_uncovered=config.content_weight > 0

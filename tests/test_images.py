@@ -1,6 +1,13 @@
 """Image loading: every odd input a learner may have becomes RGB float32 0-255, or one clear ImageError."""
 
+import contextlib
+import http.server
 import io
+import os
+import struct
+import threading
+import time
+import zlib
 
 import numpy as np
 import pytest
@@ -9,6 +16,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from nst_helpers import images as I
+from nst_helpers import safe_write
 from nst_helpers.errors import ImageError
 
 
@@ -189,3 +197,156 @@ def test_fuzz_arrays_never_crash_with_a_foreign_error(dtype, shape):
         _check_convention(I.load_image(arr))
     except ImageError:
         pass
+
+
+# ----- issue 12: URLs, odd paths, huge and tiny images, clear messages ------------------------------
+_SMALL_PNG = _png_bytes(Image.fromarray(np.full((40, 50, 3), 200, np.uint8)))
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+    def do_GET(self):
+        if self.path == "/ok.png":
+            self._send(200, _SMALL_PNG)
+        elif self.path == "/big.png":  # announces more than the cap
+            self.send_response(200)
+            self.send_header("Content-Length", str(10 * 2**20))
+            self.end_headers()
+        elif self.path == "/endless.png":  # no length, keeps sending
+            self.send_response(200)
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for _ in range(10_000):
+                    self.wfile.write(b"\0" * 65536)
+        elif self.path == "/trickle.png":  # one byte every 0.3 s: never times out a single read
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(_SMALL_PNG)))
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for byte in _SMALL_PNG:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.3)
+        else:
+            self._send(404, b"nope")
+
+    def _send(self, code, body):
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_url_loads_in_any_case_and_file_urls_work(server, tmp_path):
+    for url in (f"{server}/ok.png", f"HTTP://127.0.0.1:{server.rsplit(':', 1)[1]}/ok.png"):
+        _check_convention(I.load_image(url), (40, 50, 3))
+    path = tmp_path / "a b.png"
+    path.write_bytes(_SMALL_PNG)
+    _check_convention(I.load_image(path.as_uri()), (40, 50, 3))  # file:///.../a%20b.png
+    _check_convention(I.load_image("FILE://" + path.as_uri()[len("file://"):]), (40, 50, 3))
+    with pytest.raises(ImageError, match="ftp:// is not supported"):
+        I.load_image("ftp://example.com/a.png")
+
+
+def test_url_has_a_total_deadline(server, monkeypatch):
+    """Defect 9: a server sending one byte every 5 s kept load_image blocked for over 75 s."""
+    monkeypatch.setattr(I, "URL_DEADLINE", 1.5)
+    start = time.monotonic()
+    with pytest.raises(ImageError, match="did not finish within 1.5 s"):
+        I.load_image(f"{server}/trickle.png")
+    assert time.monotonic() - start < 4
+
+
+def test_url_has_a_size_cap_and_clear_http_errors(server, monkeypatch):
+    monkeypatch.setattr(I, "MAX_FILE_BYTES", 2**20)
+    for name in ("big.png", "endless.png"):
+        with pytest.raises(ImageError, match="more than 1 MB"):
+            I.load_image(f"{server}/{name}")
+    with pytest.raises(ImageError, match="HTTP 404"):
+        I.load_image(f"{server}/missing.png")
+
+
+def test_folders_fifos_and_devices_are_named_for_what_they_are(tmp_path):
+    with pytest.raises(ImageError, match="is a folder"):
+        I.load_image(tmp_path)
+    os.mkfifo(tmp_path / "pipe.png")
+    for source in (tmp_path / "pipe.png", "/dev/zero"):  # would block, or never end
+        with pytest.raises(ImageError, match="not a regular file"):
+            I.load_image(source)
+        with pytest.raises(ImageError, match="not a regular file"):
+            I.image_size(source)
+
+
+def _png_header(width, height):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [9500, 20000])
+def test_huge_png_is_too_large_not_a_wrong_format(tmp_path, side, recwarn):
+    path = tmp_path / "huge.png"
+    path.write_bytes(_png_header(side, side))
+    for read in (I.image_size, I.load_image):
+        with pytest.raises(ImageError, match="too large") as err:
+            read(path)
+        assert "PNG or JPEG" not in str(err.value)
+    assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
+
+
+def test_messages_never_show_python_object_reprs():
+    with pytest.raises(ImageError) as err:
+        I.load_image(b"garbage, not an image")
+    assert "<_io" not in str(err.value) and "image bytes" in str(err.value)
+    _check_convention(I.load_image(io.BytesIO(_SMALL_PNG)), (40, 50, 3))  # open binary files work too
+
+
+def test_too_small_images_are_refused_with_size_and_minimum(tmp_path):
+    """Issue 11 point 5: a 1x1 photo was silently upsampled."""
+    for source in (np.zeros((1, 1, 3), np.uint8), _png_bytes(Image.new("RGB", (31, 200)))):
+        with pytest.raises(ImageError, match=r"(1x1|31x200) px; VGG needs at least 32"):
+            I.load_image(source, min_side=I.MIN_SIDE)
+    big = _png_bytes(Image.new("RGB", (400, 32)))
+    assert I.load_image(big, min_side=32, max_size=100).shape == (8, 100, 3)  # judged as found, not as reduced
+
+
+def test_float_range_rule_and_its_explicit_override():
+    dark = np.full((4, 4, 3), 0.5, np.float32)  # a [0, 1] image, or a 0-255 one below one grey level?
+    np.testing.assert_allclose(I.load_image(dark), 127.5)  # the documented guess: [0, 1]
+    np.testing.assert_allclose(I.load_image(dark, float_max=255), 0.5)  # said explicitly: kept
+    np.testing.assert_allclose(I.load_image(np.full((2, 2), 0.25), float_max=1.0), 63.75)
+    np.testing.assert_allclose(I.load_image(np.full((2, 2), 2.0), float_max=1.0), 255.0)  # clipped
+    with pytest.raises(ImageError, match="float_max"):
+        I.load_image(dark, float_max=100)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 300), st.integers(1, 400), st.booleans())
+def test_resized_shape_is_what_resize_gives(h, w, size, square):
+    image = np.zeros((h, w, 3), np.float32)
+    assert I.resized_shape(image.shape, size, square=square) == I.resize(image, size, square=square).shape[:2]
+
+
+def test_save_image_uses_the_safe_write_rules(tmp_path):
+    path = tmp_path / "o.png"
+    I.save_image(np.zeros((4, 4, 3)), path)
+    with pytest.raises(safe_write.OutputError, match="already exists"):
+        I.save_image(np.zeros((4, 4, 3)), path, overwrite=False)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+    I.save_image(np.full((4, 4, 3), 255.0), path)  # the default replaces (notebooks re-run)
+    assert I.load_image(path).min() == 255 and safe_write.temp_files(path) == []
