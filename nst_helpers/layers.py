@@ -23,13 +23,15 @@ BLOCKS: dict[str, tuple[int, ...]] = {
     "vgg19": (2, 2, 4, 4, 4),
 }
 NETWORKS: tuple[str, ...] = tuple(BLOCKS)
+#: The network used when none is named.
+DEFAULT_NET = "vgg16"
 #: Output channels of every convolution in block 1..5 (the same in VGG16 and VGG19).
 CHANNELS: tuple[int, ...] = (64, 128, 256, 512, 512)
 
 _KERAS_NAME = re.compile(r"block(\d)_conv(\d)")
 
 
-def conv_layers(net: str = "vgg16") -> tuple[str, ...]:
+def conv_layers(net: str = DEFAULT_NET) -> tuple[str, ...]:
     """Keras names of all convolutions of ``net``, in network order.
 
     >>> conv_layers("vgg16")[:3]
@@ -69,7 +71,7 @@ def paper_name(keras_name: str) -> str:
     return f"conv{block}_{index}"
 
 
-def layer_table(net: str = "vgg16") -> list[dict[str, object]]:
+def layer_table(net: str = DEFAULT_NET) -> list[dict[str, object]]:
     """One row per convolution: seed index, Keras name, paper name, channels, stride.
 
     ``stride`` is how many input pixels one feature-map pixel covers along
@@ -98,7 +100,7 @@ def check_net(net: str) -> str:
     return key
 
 
-def resolve_layer(name: str | int, net: str = "vgg16") -> str:
+def resolve_layer(name: str | int, net: str = DEFAULT_NET) -> str:
     """Translate any accepted layer name to its Keras name.
 
     Args:
@@ -131,7 +133,7 @@ def resolve_layer(name: str | int, net: str = "vgg16") -> str:
     )
 
 
-def resolve_layers(names: Iterable[str | int], net: str = "vgg16", *, unique: bool = False) -> tuple[str, ...]:
+def resolve_layers(names: Iterable[str | int], net: str = DEFAULT_NET, *, unique: bool = False) -> tuple[str, ...]:
     """Resolve several names (see :func:`resolve_layer`), keeping their order.
 
     Args:
@@ -155,7 +157,7 @@ def resolve_layers(names: Iterable[str | int], net: str = "vgg16", *, unique: bo
     return resolved
 
 
-def parse_layer_list(text: str | Sequence[str | int], net: str = "vgg16") -> tuple[str, ...]:
+def parse_layer_list(text: str | Sequence[str | int], net: str = DEFAULT_NET) -> tuple[str, ...]:
     """Parse ``"conv1_1,conv2_1"``, ``"all"`` or ``"0-12"`` into Keras names, each once.
 
     ``"all"`` means every convolution (the seed's style layers for VGG16). Ranges are

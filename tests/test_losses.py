@@ -137,3 +137,41 @@ def test_adaptive_weights_are_inverse_losses_and_constant_for_gradients():
 def test_weighted_total_drops_zero_weights():
     losses = {"content": tf.constant(2.0), "style": tf.constant(np.nan, tf.float32)}
     assert float(L.weighted_total(losses, {"content": 3.0, "style": 0.0})) == 6.0
+
+
+def test_style_loss_needs_one_weight_per_layer(rng):
+    grams = {k: rng.normal(size=(2, 2)).astype(np.float32) for k in "ab"}
+    with pytest.raises(ConfigError):
+        L.style_loss(grams, grams, [1.0])
+    assert float(L.style_loss(grams, grams, [1.0, 2.0])) == 0.0
+
+
+@pytest.mark.parametrize("norm", ["none", "hw", "chw", "paper"])
+def test_guided_gram_is_the_masked_weighted_average(rng, norm):
+    f = rng.normal(size=(1, 5, 6, 4)).astype(np.float32)
+    m = rng.uniform(0, 1, (5, 6)).astype(np.float32)
+    m[:, :2] = 0.0
+    b, w2 = f.reshape(30, 4), (m**2).ravel()
+    mean_outer = np.einsum("p,pi,pj->ij", w2, b, b) / w2.sum()  # weighted mean of f f^T over the region
+    scale = {"none": 30.0, "hw": 1.0, "chw": 1.0 / 4, "paper": 0.5}[norm]
+    np.testing.assert_allclose(L.guided_gram(f, m, normalize=norm).numpy(), mean_outer * scale, rtol=1e-4, atol=1e-5)
+    # batch-free features give the same answer
+    np.testing.assert_allclose(L.guided_gram(f[0], m, normalize=norm).numpy(), mean_outer * scale, rtol=1e-4, atol=1e-5)
+    # an all-ones mask gives the ordinary Gram matrix
+    np.testing.assert_allclose(
+        L.guided_gram(f, np.ones((5, 6)), normalize=norm).numpy(), L.gram_matrix(f, normalize=norm).numpy(), rtol=1e-5
+    )
+
+
+def test_guided_gram_default_normalisation_is_hw(rng):
+    f = rng.normal(size=(1, 3, 4, 2)).astype(np.float32)
+    m = rng.uniform(0.2, 1, (3, 4)).astype(np.float32)
+    np.testing.assert_allclose(L.guided_gram(f, m).numpy(), L.guided_gram(f, m, normalize="hw").numpy())
+    assert not np.allclose(L.guided_gram(f, m).numpy(), L.guided_gram(f, m, normalize="none").numpy())
+
+
+def test_default_normalisations(rng):
+    f = rng.normal(size=(1, 3, 4, 2)).astype(np.float32)
+    np.testing.assert_allclose(L.gram_matrix(f).numpy(), L.gram_matrix(f, normalize="none").numpy())
+    img = rng.uniform(0, 255, (4, 4, 3)).astype(np.float32)
+    assert float(L.total_variation_loss(img)) == float(L.total_variation_loss(img, kind="l1_mean"))
