@@ -17,7 +17,8 @@ import dataclasses
 import math
 import numbers
 import os
-from typing import Any, Callable, Literal, Sequence, get_args
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -364,7 +365,7 @@ def _scales(value: Any) -> tuple[int, ...] | None:
     scales = tuple(_as_int("scales", s, MIN_SIZE, MAX_SIZE) for s in value)
     if not 0 < len(scales) <= MAX_SCALES:
         raise ConfigError(f"scales={scales} must list 1 to {MAX_SCALES} sizes, e.g. 128,256,512 (or None).")
-    if any(b <= a for a, b in zip(scales, scales[1:])):
+    if any(b <= a for a, b in zip(scales[:-1], scales[1:], strict=True)):
         raise ConfigError(f"scales={scales} must grow, e.g. 128,256,512.")
     return scales
 

@@ -24,7 +24,8 @@ Introduced in notebooks/06_beyond.ipynb.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -275,6 +276,9 @@ def fit_masks(masks: Sequence[np.ndarray], shape: tuple[int, int]) -> list[np.nd
 def check_style_options(style_blend: Sequence[float] | None, n_styles: int, *, n_masks: int | None = None) -> None:
     """The rules tying style images, ``style_blend`` and masks together (no TensorFlow needed).
 
+    Pure and constant-time (a few comparisons, no I/O): calling it again at another layer of a
+    run costs nothing and gives the same answer, so each entry point may check for itself.
+
     Args:
         style_blend: the config's blend weights, or ``None``.
         n_styles: how many style images the run has.
@@ -286,7 +290,8 @@ def check_style_options(style_blend: Sequence[float] | None, n_styles: int, *, n
     """
     if style_blend is not None and len(style_blend) != n_styles:
         raise ConfigError(
-            f"style_blend (--style-blend) has {len(style_blend)} weights for {n_styles} style images: give one per image."
+            f"style_blend (--style-blend) has {len(style_blend)} weights for {n_styles} style images: "
+            "give one per image."
         )
     if n_masks is None:
         return
@@ -332,7 +337,9 @@ def check_masks(
     fitted = fit_masks(masks, (max(1, round(h * scale)), max(1, round(w * scale))))
     for i, m in enumerate(fitted, 1):
         if m.max() < MASK_COVERED:
-            raise ImageError(f"mask {i} is (almost) all black: it gives style image {i} no region. White marks its region.")
+            raise ImageError(
+                f"mask {i} is (almost) all black: it gives style image {i} no region. White marks its region."
+            )
     uncovered = float(np.mean(np.sum(fitted, axis=0) < MASK_COVERED))
     if uncovered > MASK_UNCOVERED_TOLERANCE and not allow_uncovered:
         raise ImageError(

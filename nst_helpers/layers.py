@@ -13,7 +13,7 @@ Introduced in notebooks/01_feature_extraction.ipynb.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from .errors import LayerNameError
 
@@ -149,7 +149,7 @@ def resolve_layers(names: Iterable[str | int], net: str = DEFAULT_NET, *, unique
     resolved = tuple(resolve_layer(n, net) for n in names)
     if unique and len(set(resolved)) < len(resolved):
         twice = next(k for k in resolved if resolved.count(k) > 1)
-        spellings = ", ".join(repr(n) for n, k in zip(names, resolved) if k == twice)
+        spellings = ", ".join(repr(n) for n, k in zip(names, resolved, strict=True) if k == twice)
         raise LayerNameError(
             f"{spellings} all name {twice}: list each layer once (a repeat would count it twice in the loss; "
             "use style_layer_weights to weight a layer more)."

@@ -8,7 +8,7 @@ Introduced in notebooks/02_gram_matrices.ipynb and notebooks/03_losses.ipynb.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import tensorflow as tf
 
@@ -87,7 +87,7 @@ def style_loss(
     weights = layer_weights if layer_weights is not None else default_layer_weights(len(names))
     if len(weights) != len(names):
         raise ConfigError(f"{len(weights)} layer weights for {len(names)} style layers: give one weight per layer.")
-    return tf.add_n([float(w) * mse(grams[k], targets[k]) for k, w in zip(names, weights)])
+    return tf.add_n([float(w) * mse(grams[k], targets[k]) for k, w in zip(names, weights, strict=True)])
 
 
 def guided_gram(features: tf.Tensor, mask: tf.Tensor, *, normalize: str = "hw") -> tf.Tensor:

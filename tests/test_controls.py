@@ -222,7 +222,7 @@ def test_color_inputs_luminance_gives_grey_content_and_matched_grey_styles(photo
     y = C.luminance(photo)
     np.testing.assert_allclose(content, np.repeat(y[..., None], 3, axis=-1), atol=1e-4)  # the photo's Y, grey
     assert len(styles) == 2
-    for out, original in zip(styles, [wave, night]):
+    for out, original in zip(styles, [wave, night], strict=True):
         assert out.shape == original.shape
         np.testing.assert_array_equal(out[..., 0], out[..., 2])  # grey
         assert np.abs(out - original).mean() > 5.0  # really changed, not the colour painting passed through
@@ -256,7 +256,7 @@ def test_flat_and_grey_images_survive_the_colour_controls(photo):
             a, b = C.color_transform(style, photo, method=method)
             assert np.all(np.isfinite(a)) and np.all(np.isfinite(b))
             recoloured = C.match_color_histogram(style, photo, method=method)
-            assert np.all(np.isfinite(recoloured)) and 0 <= recoloured.min() and recoloured.max() <= 255
+            assert np.all(np.isfinite(recoloured)) and recoloured.min() >= 0 and recoloured.max() <= 255
     # a flat painting gets exactly the photo's mean colour
     np.testing.assert_allclose(C.color_stats(C.match_color_histogram(flat, photo, clip=False))[0],
                                C.color_stats(photo)[0], atol=1e-3)
@@ -454,7 +454,8 @@ def test_masks_are_checked_before_any_work(photo, wave, night, cfg, fx):
     with pytest.raises(ImageError, match="without a style"):
         T.transfer(photo, [wave, night], dataclasses.replace(cfg, content_weight=0.0), extractor=fx, masks=[left, left])
     with pytest.raises(ConfigError, match="use one or the other"):
-        T.transfer(photo, [wave, night], dataclasses.replace(cfg, style_blend=(1, 1)), extractor=fx, masks=[left, right])
+        T.transfer(photo, [wave, night], dataclasses.replace(cfg, style_blend=(1, 1)), extractor=fx,
+                   masks=[left, right])
 
 
 # ----- scale --------------------------------------------------------------------------------------
@@ -483,13 +484,15 @@ def test_style_scale_resizes_the_style_and_changes_the_result(photo, wave, cfg, 
 def test_texture_synthesis_with_zero_content_weight(photo, wave, cfg, fx):
     result = T.transfer(photo, wave, dataclasses.replace(cfg, content_weight=0.0, init="noise"), extractor=fx)
     assert result.history[-1]["style"] < 0.2 * result.history[0]["style"]
-    assert result.final_losses["total"] == pytest.approx(result.final_losses["style"] + result.final_losses["tv"], rel=1e-4)
+    final = result.final_losses
+    assert final["total"] == pytest.approx(final["style"] + final["tv"], rel=1e-4)
 
 
 def test_content_reconstruction_with_zero_style_weight(photo, wave, cfg, fx):
     result = T.transfer(photo, wave, dataclasses.replace(cfg, style_weight=0.0, init="noise"), extractor=fx)
     assert result.history[-1]["content"] < 0.5 * result.history[0]["content"]
-    assert result.final_losses["total"] == pytest.approx(result.final_losses["content"] + result.final_losses["tv"], rel=1e-4)
+    final = result.final_losses
+    assert final["total"] == pytest.approx(final["content"] + final["tv"], rel=1e-4)
 
 
 # ----- command line -------------------------------------------------------------------------------

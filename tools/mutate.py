@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
