@@ -22,10 +22,19 @@ demo: install  ## stylise the bundled photo with the bundled painting
 	$(VENV)/bin/nst --overwrite -o outputs/demo.png --report outputs/demo.json
 	@echo "Image: $(CURDIR)/outputs/demo.png   (report: outputs/demo.json)"
 
-test: install  ## unit tests + every notebook under nbval, quick mode
+test: install lint  ## unit tests + every notebook under nbval, quick mode
 	@start=$$(date +%s); \
 	NST_QUICK=1 $(PY) -m pytest $(PYTEST_NB) --cov=nst_helpers --cov-report=term tests notebooks; status=$$?; \
 	echo "make test: total time $$(( $$(date +%s) - start )) s"; exit $$status
+
+lint: install  ## ruff with the rules in pyproject.toml [tool.ruff], notebooks included
+	$(VENV)/bin/ruff check .
+
+mutate: install  ## mutation testing of the pure modules, one scratch copy each (slow, ~15 min; not in make test)
+	$(PY) -m pip install -q "mutmut>=3.8,<4"
+	nice -n 10 $(PY) tools/mutate.py
+
+.PHONY: lint mutate
 
 test-fast: install  ## unit tests only
 	NST_QUICK=1 $(PY) -m pytest tests

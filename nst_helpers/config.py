@@ -2,7 +2,7 @@
 
 Vary it with :func:`dataclasses.replace`::
 
-    cfg = TransferConfig.seed()
+    cfg = TransferConfig.blog()
     cfg = dataclasses.replace(cfg, style_weight=20.0)
 
 Only :mod:`nst_helpers.transfer` reads a config; loss functions take plain
@@ -15,25 +15,62 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
-from typing import Any, Callable
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, get_args
+
+import numpy as np
 
 from .errors import ConfigError
-from .layers import check_net, conv_layers, resolve_layers
+from .layers import check_net, conv_layers, parse_layer_list, resolve_layers
 
-OPTIMIZERS = ("seed", "adam", "lbfgs")
-INITS = ("noise", "random", "content", "style")
-GRAM_NORMS = ("none", "hw", "chw", "paper")
-TV_KINDS = ("l1_mean", "l1_sum", "l2_mean")
-RESIZES = ("longest", "square")
-PRECISIONS = ("float32", "bfloat16", "auto")
-PRESERVE_COLORS = ("none", "luminance", "histogram")
+# ----- option tables: each Literal is the one source; the tuples are derived from it -----------------
+Net = Literal["vgg16", "vgg19"]
+Optimizer = Literal["seed", "adam", "lbfgs"]
+Init = Literal["noise", "random", "content", "style"]
+#: Gram normalisations. ``"paper"`` divides by ``2HW`` so that the MSE of two Grams
+#: equals Gatys' per-layer loss ``sum((G - A)^2) / (4 N^2 M^2)`` (N = C, M = HW).
+GramNorm = Literal["none", "hw", "chw", "paper"]
+TvKind = Literal["l1_mean", "l1_sum", "l2_mean"]
+Resize = Literal["longest", "square"]
+Precision = Literal["float32", "bfloat16", "auto"]
+PreserveColor = Literal["none", "luminance", "histogram"]
+
+OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
+INITS: tuple[str, ...] = get_args(Init)
+GRAM_NORMS: tuple[str, ...] = get_args(GramNorm)
+TV_KINDS: tuple[str, ...] = get_args(TvKind)
+RESIZES: tuple[str, ...] = get_args(Resize)
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+PRESERVE_COLORS: tuple[str, ...] = get_args(PreserveColor)
 
 #: Paper names of Gatys et al.'s style layers, also the default's.
 PAPER_STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 
+# ----- ranges: what fits in memory and in float32 --------------------------------------------------
 MAX_STEPS = 100_000
 MIN_SIZE, MAX_SIZE = 32, 8192
+#: At most this many coarse-to-fine sizes (doubling from 32 to 8192 px takes 9).
+MAX_SCALES = 10
+#: The style image is at most this many times the content's size (and never above ``MAX_SIZE``).
+MAX_STYLE_SCALE = 8.0
+#: Largest loss weight (also per style layer and per blended style). float32 tops out at 3.4e38; the
+#: largest loss we see, the seed's un-normalised Gram MSE at 1024 px, is ~1e20, so weight x loss stays
+#: below ~1e28 and its gradient sums cannot overflow. Published recipes use weights of 1e-4 to 1e6.
+MAX_WEIGHT = 1e8
+#: The seed's step moves a typical pixel by ``step_size`` grey levels, Adam's by about
+#: ``learning_rate``: more than the whole 0-255 range makes no sense.
+MAX_STEP_SIZE = 255.0
+
+
+def default_layer_weights(n_layers: int) -> tuple[float, ...]:
+    """The default weight of each of ``n_layers`` style layers: ``1/L``, so the style loss is their mean (the seed).
+
+    >>> default_layer_weights(4)
+    (0.25, 0.25, 0.25, 0.25)
+    """
+    return (1.0 / n_layers,) * n_layers if n_layers else ()
 
 
 def is_quick() -> bool:
@@ -45,9 +82,14 @@ def is_quick() -> bool:
 class TransferConfig:
     """Every setting of one style-transfer run.
 
-    Layer names may be given in any scheme of :func:`nst_helpers.layers.resolve_layer`;
-    they are stored as Keras names. Invalid values raise :class:`ConfigError`
-    here, before any work starts.
+    Layer names may be given in any scheme of :func:`nst_helpers.layers.resolve_layer`
+    (or as one string for :func:`nst_helpers.layers.parse_layer_list`); they are stored as
+    Keras names, each once. Numbers may be numpy scalars; they are stored as Python
+    ``int``/``float``. Invalid values raise :class:`ConfigError` here, before any work
+    starts. The ranges (``MAX_WEIGHT``, ``MAX_SIZE``, ...) keep a run inside memory and
+    inside float32.
+
+    Read :attr:`sizes` and :attr:`layer_weights` rather than re-deriving them.
 
     Attributes:
         net: ``"vgg16"`` or ``"vgg19"``.
@@ -58,7 +100,7 @@ class TransferConfig:
         style_layers: layers whose Gram matrices carry style.
         style_layer_weights: one weight per style layer; ``None`` means ``1/L`` each
             (the mean over layers, as in the seed).
-        content_weight, style_weight, tv_weight: weights of the three losses (>= 0).
+        content_weight, style_weight, tv_weight: weights of the three losses, 0 to ``MAX_WEIGHT``.
         gram_norm: Gram normalisation: ``"none"`` (seed), ``"hw"`` (TF tutorial),
             ``"chw"`` (d2l) or ``"paper"`` (Gatys: ``1/(4 N^2 M^2)`` in the loss).
         tv_kind: ``"l1_mean"`` (seed's denoise), ``"l1_sum"`` (``tf.image.total_variation``)
@@ -72,7 +114,7 @@ class TransferConfig:
         size: target size in pixels (longest side, or both sides if ``resize="square"``).
         resize: ``"longest"`` keeps the aspect ratio; ``"square"`` squashes to size x size (seed).
         init: ``"noise"`` (seed: 128 + U[0, 1)), ``"random"`` (U[0, 255)), ``"content"`` or ``"style"``.
-        seed: random seed for the initial image.
+        seed: random seed for the initial image (not the blog's recipe: that is ``preset("blog")``).
         precision: ``"float32"``, ``"bfloat16"`` (mixed: convolutions in bfloat16, Gram
             matrices and losses in float32) or ``"auto"``.
         scales: coarse-to-fine schedule, e.g. ``(128, 256)``: optimise small, upsample,
@@ -81,10 +123,11 @@ class TransferConfig:
             Cr/Cb) or ``"histogram"`` (recolour the painting to the photo's colour mean and
             covariance first).
         style_blend: one weight per style image (normalised to sum 1); ``None`` = equal.
-        style_scale: size of the style image relative to the content image.
+        style_scale: size of the style image relative to the content image (at most ``MAX_STYLE_SCALE``,
+            and the style image at most ``MAX_SIZE`` px).
     """
 
-    net: str = "vgg16"
+    net: Net = "vgg16"
     weights: str | None = "auto"
     content_layers: tuple[str, ...] = ("conv4_2",)
     style_layers: tuple[str, ...] = PAPER_STYLE_LAYERS
@@ -92,57 +135,54 @@ class TransferConfig:
     content_weight: float = 10.0
     style_weight: float = 1.0
     tv_weight: float = 1.0
-    gram_norm: str = "hw"
-    tv_kind: str = "l1_mean"
+    gram_norm: GramNorm = "hw"
+    tv_kind: TvKind = "l1_mean"
     adaptive: bool = False
-    optimizer: str = "lbfgs"
+    optimizer: Optimizer = "lbfgs"
     steps: int = 200
     step_size: float = 10.0
     learning_rate: float = 5.0
     size: int = 256
-    resize: str = "longest"
-    init: str = "content"
+    resize: Resize = "longest"
+    init: Init = "content"
     seed: int = 0
-    precision: str = "auto"
+    precision: Precision = "auto"
     scales: tuple[int, ...] | None = None
-    preserve_color: str = "none"
+    preserve_color: PreserveColor = "none"
     style_blend: tuple[float, ...] | None = None
     style_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
-        set_("net", check_net(self.net))
-        set_("content_layers", resolve_layers(_as_tuple(self.content_layers), self.net))
-        set_("style_layers", resolve_layers(_as_tuple(self.style_layers), self.net))
-        for name, allowed in (
-            ("optimizer", OPTIMIZERS), ("gram_norm", GRAM_NORMS), ("tv_kind", TV_KINDS),
-            ("resize", RESIZES), ("precision", PRECISIONS), ("preserve_color", PRESERVE_COLORS),
-        ):
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"{name}={getattr(self, name)!r} is not valid: choose one of {', '.join(allowed)}.")
-        if isinstance(self.init, str) and self.init not in INITS:
-            raise ConfigError(f"init={self.init!r} is not valid: choose one of {', '.join(INITS)}.")
+        self._set("net", check_net(self.net))
+        self._set("weights", _weights_source(self.weights))
+        for name in ("content_layers", "style_layers"):
+            self._set(name, _layer_tuple(name, getattr(self, name), self.net))
+        for name, allowed in _CHOICES:
+            _check_choice(name, getattr(self, name), allowed)
+        self._set("adaptive", _as_bool("adaptive", self.adaptive))
+        self._set("steps", _as_int("steps", self.steps, 1, MAX_STEPS))
+        self._set("size", _as_int("size", self.size, MIN_SIZE, MAX_SIZE))
+        self._set("seed", _as_int("seed", self.seed, 0, 2**32 - 1))
+        for name in ("step_size", "learning_rate"):
+            self._set(name, _as_float(name, getattr(self, name), 0.0, MAX_STEP_SIZE, low_open=True))
+        self._set("scales", _scales(self.scales))
         self._check_weights()
-        _check_int("steps", self.steps, 1, MAX_STEPS)
-        _check_int("size", self.size, MIN_SIZE, MAX_SIZE)
-        _check_int("seed", self.seed, 0, 2**32 - 1)
-        for name in ("step_size", "learning_rate", "style_scale"):
-            _check_positive(name, getattr(self, name))
-        if self.scales is not None:
-            set_("scales", tuple(self.scales))
-            for s in self.scales:
-                _check_int("scales", s, MIN_SIZE, MAX_SIZE)
-            if list(self.scales) != sorted(self.scales):
-                raise ConfigError(f"scales={self.scales} must grow, e.g. 128,256,512.")
+        self._set("style_scale", _as_float("style_scale", self.style_scale, 0.0, MAX_STYLE_SCALE, low_open=True))
+        if max(self.sizes) * self.style_scale > MAX_SIZE:
+            raise ConfigError(
+                f"style_scale={self.style_scale} at size {max(self.sizes)} asks for a "
+                f"{max(self.sizes) * self.style_scale:.0f} px style image; the limit is {MAX_SIZE} px. "
+                "Lower style_scale or the size."
+            )
         if self.style_blend is not None:
-            set_("style_blend", tuple(float(w) for w in self.style_blend))
-            _check_weight_list("style_blend", self.style_blend)
+            self._set("style_blend", _weight_list("style_blend", self.style_blend))
+
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)  # the dataclass is frozen; validation may normalise a value once
 
     def _check_weights(self) -> None:
         for name in ("content_weight", "style_weight", "tv_weight"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ConfigError(f"{name}={value!r} must be a finite number >= 0.")
+            self._set(name, _as_float(name, getattr(self, name), 0.0, MAX_WEIGHT))
         if self.content_weight == self.style_weight == self.tv_weight == 0:
             raise ConfigError("All loss weights are 0: nothing to optimise. Set at least one weight > 0.")
         if not self.content_layers and self.content_weight > 0:
@@ -150,18 +190,34 @@ class TransferConfig:
         if not self.style_layers and self.style_weight > 0:
             raise ConfigError("style_weight > 0 needs at least one style layer.")
         if self.style_layer_weights is not None:
-            object.__setattr__(self, "style_layer_weights", tuple(float(w) for w in self.style_layer_weights))
+            self._set("style_layer_weights", _weight_list("style_layer_weights", self.style_layer_weights))
             if len(self.style_layer_weights) != len(self.style_layers):
                 raise ConfigError(
                     f"style_layer_weights has {len(self.style_layer_weights)} values for "
                     f"{len(self.style_layers)} style layers: give one weight per layer."
                 )
-            _check_weight_list("style_layer_weights", self.style_layer_weights)
+
+    # ----- derived settings: read these instead of re-deriving them --------------------------------
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """The working sizes, coarse to fine: ``scales``, or just ``(size,)``."""
+        return self.scales or (self.size,)
+
+    @property
+    def layer_weights(self) -> tuple[float, ...]:
+        """One weight per style layer: ``style_layer_weights``, or ``1/L`` each (:func:`default_layer_weights`)."""
+        if self.style_layer_weights is not None:
+            return self.style_layer_weights
+        return default_layer_weights(len(self.style_layers))
 
     # ----- presets -------------------------------------------------------------------------
     @classmethod
-    def seed_recipe(cls, **changes: Any) -> "TransferConfig":
-        """The blog post's exact recipe (VGG16, conv3_1, all 13 Gram layers, 1/loss weights, 60 steps)."""
+    def blog(cls, **changes: Any) -> TransferConfig:
+        """The blog post's exact recipe (VGG16, conv3_1, all 13 Gram layers, 1/loss weights, 60 steps).
+
+        The course calls this blog post "the seed"; ``seed_recipe()`` and ``preset("seed")`` are the
+        same recipe. (The ``seed`` *field* is something else: the random seed of the initial image.)
+        """
         base = cls(
             net="vgg16",
             content_layers=("block3_conv1",),
@@ -182,8 +238,10 @@ class TransferConfig:
         )
         return dataclasses.replace(base, **changes)
 
+    seed_recipe = blog  # the older name, kept working
+
     @classmethod
-    def gatys(cls, **changes: Any) -> "TransferConfig":
+    def gatys(cls, **changes: Any) -> TransferConfig:
         """Gatys et al. (2016): VGG19, conv4_2 content, conv1_1..conv5_1 style, L-BFGS from the content."""
         base = cls(
             net="vgg19",
@@ -202,14 +260,20 @@ class TransferConfig:
         return dataclasses.replace(base, **changes)
 
     @classmethod
-    def default(cls, **changes: Any) -> "TransferConfig":
+    def default(cls, **changes: Any) -> TransferConfig:
         """The fast, good-looking default (tuned in benchmarks/RESULTS.md)."""
         return dataclasses.replace(cls(), **changes)
 
-    def quick(self) -> "TransferConfig":
-        """A small, few-step version of this config for tests and ``NST_QUICK=1``."""
+    def quick(self) -> TransferConfig:
+        """A small, few-step version of this config for tests and ``NST_QUICK=1``.
+
+        Sizes are capped at ``QUICK_SIZE`` and steps at ``QUICK_STEPS``; a coarse-to-fine schedule
+        keeps its sizes up to ``QUICK_SIZE`` (or runs once if none is that small).
+        """
         scales = None if self.scales is None else tuple(s for s in self.scales if s <= QUICK_SIZE) or None
-        return dataclasses.replace(self, size=min(self.size, QUICK_SIZE), steps=min(self.steps, QUICK_STEPS), scales=scales)
+        return dataclasses.replace(
+            self, size=min(self.size, QUICK_SIZE), steps=min(self.steps, QUICK_STEPS), scales=scales
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON view of every setting (layer names spelled out)."""
@@ -218,37 +282,101 @@ class TransferConfig:
 
 QUICK_SIZE, QUICK_STEPS = 128, 20
 
-#: Named presets: ``PRESETS["seed"]()`` builds the seed's recipe.
+_CHOICES = (
+    ("optimizer", OPTIMIZERS), ("gram_norm", GRAM_NORMS), ("tv_kind", TV_KINDS), ("resize", RESIZES),
+    ("init", INITS), ("precision", PRECISIONS), ("preserve_color", PRESERVE_COLORS),
+)
+
+#: Named presets: ``PRESETS["blog"]()`` builds the blog's recipe; ``"seed"`` is its older name.
 PRESETS: dict[str, Callable[..., TransferConfig]] = {
     "default": TransferConfig.default,
-    "seed": TransferConfig.seed_recipe,
+    "blog": TransferConfig.blog,
+    "seed": TransferConfig.blog,
     "gatys": TransferConfig.gatys,
 }
 
 
 def preset(name: str, **changes: Any) -> TransferConfig:
-    """Build a named preset (``"default"``, ``"seed"``, ``"gatys"``) with optional changes."""
+    """Build a named preset (``"default"``, ``"blog"`` a.k.a. ``"seed"``, ``"gatys"``) with optional changes.
+
+    >>> preset("blog", steps=5).steps
+    5
+    """
     if name not in PRESETS:
         raise ConfigError(f"Unknown preset {name!r}: choose one of {', '.join(PRESETS)}.")
     return PRESETS[name](**changes)
 
 
-def _as_tuple(value: Any) -> tuple:
-    if isinstance(value, (str, int)):
-        return (value,)
-    return tuple(value)
+# ----- validators: each returns the value normalised to a plain Python type -------------------------
+def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if not isinstance(value, str) or value not in allowed:
+        raise ConfigError(f"{name}={value!r} is not valid: choose one of {', '.join(allowed)}.")
 
 
-def _check_int(name: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+def _weights_source(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise ConfigError(
+        f"weights={value!r} is not valid: give 'auto', 'imagenet', 'offline-hed-vgg16', a path to a .h5 file, "
+        "or None for random weights."
+    )
+
+
+def _layer_tuple(name: str, value: Any, net: str) -> tuple[str, ...]:
+    """Keras names, each once; a string may be a list (``"conv1_1,conv2_1"``, ``"all"``, ``"0-4"``)."""
+    if isinstance(value, str):
+        return parse_layer_list(value, net)
+    if isinstance(value, numbers.Integral):
+        value = (value,)
+    if not isinstance(value, (Sequence, np.ndarray)):
+        raise ConfigError(
+            f"{name}={value!r} is not a list of layers: give names such as ('conv1_1', 'conv2_1'), or () for none."
+        )
+    return resolve_layers(value, net, unique=True)
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{name}={value!r} must be True or False.")
+    return bool(value)
+
+
+def _as_int(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not low <= value <= high:
         raise ConfigError(f"{name}={value!r} must be a whole number from {low} to {high}.")
+    return int(value)
 
 
-def _check_positive(name: str, value: Any) -> None:
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{name}={value!r} must be a finite number > 0.")
+def _as_float(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
+    ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real) and math.isfinite(value)
+    if not ok or not (low < value if low_open else low <= value) or value > high:
+        bound = ">" if low_open else ">="
+        raise ConfigError(f"{name}={value!r} must be a finite number {bound} {low:g} and <= {high:g}.")
+    return float(value)
 
 
-def _check_weight_list(name: str, values: tuple[float, ...]) -> None:
-    if any(not math.isfinite(w) or w < 0 for w in values) or sum(values) == 0:
-        raise ConfigError(f"{name}={values} must be finite numbers >= 0 that do not all equal 0.")
+def _scales(value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, numbers.Number)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise ConfigError(f"scales={value!r} is not a list of sizes: give growing sizes such as (128, 256), or None.")
+    scales = tuple(_as_int("scales", s, MIN_SIZE, MAX_SIZE) for s in value)
+    if not 0 < len(scales) <= MAX_SCALES:
+        raise ConfigError(f"scales={scales} must list 1 to {MAX_SCALES} sizes, e.g. 128,256,512 (or None).")
+    if any(b <= a for a, b in zip(scales[:-1], scales[1:], strict=True)):
+        raise ConfigError(f"scales={scales} must grow, e.g. 128,256,512.")
+    return scales
+
+
+def _weight_list(name: str, value: Any) -> tuple[float, ...]:
+    if isinstance(value, str):
+        parts = ", ".join(p.strip() for p in value.split(","))
+        raise ConfigError(f"{name}={value!r} is text: give numbers, e.g. {name}=[{parts}].")
+    if not isinstance(value, (Sequence, np.ndarray)):
+        raise ConfigError(f"{name}={value!r} must be a list of numbers, e.g. {name}=(0.7, 0.3).")
+    weights = tuple(_as_float(name, w, 0.0, MAX_WEIGHT) for w in value)
+    if sum(weights) == 0:
+        raise ConfigError(f"{name}={weights} are all 0: give at least one weight > 0.")
+    return weights

@@ -7,7 +7,7 @@ Factors in Neural Style Transfer", split a style into factors you can steer:
   (:func:`luminance_only_inputs` + :func:`recombine_luminance`) or by recolouring
   the painting to the photo's colour statistics first (:func:`match_color_histogram`);
 * **space** - give each region of the photo its own painting with guided Gram
-  matrices (:func:`load_masks`, :func:`guided_gram`);
+  matrices (:func:`load_masks` here, :func:`nst_helpers.losses.guided_gram` with the other losses);
 * **scale** - the style image's size relative to the photo (``TransferConfig.style_scale``)
   and coarse-to-fine optimisation (``TransferConfig.scales``), both run by
   :func:`nst_helpers.transfer.transfer`.
@@ -17,15 +17,15 @@ their Gram matrices, done in :meth:`nst_helpers.transfer.Objective.blended_grams
 
 Images follow the package convention (float32, (H, W, 3), RGB, 0-255; see
 :mod:`nst_helpers.images`); masks are float32 (H, W) in [0, 1]. Everything here
-is numpy/OpenCV except :func:`guided_gram`, which imports TensorFlow when called,
-so the command line can check masks before loading a model.
+is numpy/OpenCV (no TensorFlow), so the command line can check masks before loading a model.
 
 Introduced in notebooks/06_beyond.ipynb.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -276,6 +276,9 @@ def fit_masks(masks: Sequence[np.ndarray], shape: tuple[int, int]) -> list[np.nd
 def check_style_options(style_blend: Sequence[float] | None, n_styles: int, *, n_masks: int | None = None) -> None:
     """The rules tying style images, ``style_blend`` and masks together (no TensorFlow needed).
 
+    Pure and constant-time (a few comparisons, no I/O): calling it again at another layer of a
+    run costs nothing and gives the same answer, so each entry point may check for itself.
+
     Args:
         style_blend: the config's blend weights, or ``None``.
         n_styles: how many style images the run has.
@@ -287,7 +290,8 @@ def check_style_options(style_blend: Sequence[float] | None, n_styles: int, *, n
     """
     if style_blend is not None and len(style_blend) != n_styles:
         raise ConfigError(
-            f"style_blend (--style-blend) has {len(style_blend)} weights for {n_styles} style images: give one per image."
+            f"style_blend (--style-blend) has {len(style_blend)} weights for {n_styles} style images: "
+            "give one per image."
         )
     if n_masks is None:
         return
@@ -333,7 +337,9 @@ def check_masks(
     fitted = fit_masks(masks, (max(1, round(h * scale)), max(1, round(w * scale))))
     for i, m in enumerate(fitted, 1):
         if m.max() < MASK_COVERED:
-            raise ImageError(f"mask {i} is (almost) all black: it gives style image {i} no region. White marks its region.")
+            raise ImageError(
+                f"mask {i} is (almost) all black: it gives style image {i} no region. White marks its region."
+            )
     uncovered = float(np.mean(np.sum(fitted, axis=0) < MASK_COVERED))
     if uncovered > MASK_UNCOVERED_TOLERANCE and not allow_uncovered:
         raise ImageError(
@@ -385,29 +391,10 @@ def layer_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def guided_gram(features: Any, mask: Any, *, normalize: str = "hw") -> Any:
-    """The Gram matrix of the part of a feature map inside a mask (Gatys et al. 2017, eq. 5-6).
+    """The masked Gram matrix; it lives in :func:`nst_helpers.losses.guided_gram` (kept here for old code).
 
-    The features are multiplied by the mask, and the Gram is rescaled by ``HW / sum(mask^2)``,
-    so it is a weighted *average* over the region: a region's Gram is then comparable with a
-    whole style image's Gram whatever the region's size. An all-ones mask gives exactly
-    :func:`nst_helpers.losses.gram_matrix`.
-
-    Args:
-        features: (1, h, w, C) or (h, w, C) float tensor.
-        mask: (h, w) in [0, 1], already at the feature map's resolution (see :func:`layer_mask`);
-            must not be all zero.
-        normalize: as in :func:`nst_helpers.losses.gram_matrix`.
-
-    Returns:
-        float32 tensor (C, C).
+    Imports TensorFlow when called, so this module stays usable before a model is loaded.
     """
-    import tensorflow as tf
-
     from . import losses
 
-    features = tf.cast(features, tf.float32)
-    m = tf.cast(tf.convert_to_tensor(mask), tf.float32)
-    h, w = tf.shape(m)[0], tf.shape(m)[1]
-    m = tf.reshape(m, tf.concat([tf.ones(features.shape.rank - 3, tf.int32), [h, w, 1]], axis=0))
-    area = tf.reduce_mean(tf.square(m))  # the region's share of the map
-    return losses.gram_matrix(features * m, normalize=normalize) / area
+    return losses.guided_gram(features, mask, normalize=normalize)

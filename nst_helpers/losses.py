@@ -8,16 +8,18 @@ Introduced in notebooks/02_gram_matrices.ipynb and notebooks/03_losses.ipynb.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import tensorflow as tf
 
+# the option tables live with the config (TensorFlow-free); re-exported here for readers of the losses
+from .config import GRAM_NORMS, TV_KINDS, default_layer_weights
 from .errors import ConfigError
 
-#: Gram normalisations. ``"paper"`` divides by ``2HW`` so that the MSE of two Grams
-#: equals Gatys' per-layer loss ``sum((G - A)^2) / (4 N^2 M^2)`` (N = C, M = HW).
-GRAM_NORMS = ("none", "hw", "chw", "paper")
-TV_KINDS = ("l1_mean", "l1_sum", "l2_mean")
+__all__ = [
+    "GRAM_NORMS", "TV_KINDS", "adaptive_weights", "content_loss", "gram_matrix", "guided_gram", "mse",
+    "style_loss", "total_variation_loss", "weighted_total",
+]
 
 
 def gram_matrix(features: tf.Tensor, *, normalize: str = "none") -> tf.Tensor:
@@ -82,8 +84,37 @@ def style_loss(
             ``1/L`` each, i.e. the mean over layers (the seed).
     """
     names = list(targets)
-    weights = layer_weights if layer_weights is not None else [1.0 / len(names)] * len(names)
-    return tf.add_n([float(w) * mse(grams[k], targets[k]) for k, w in zip(names, weights)])
+    weights = layer_weights if layer_weights is not None else default_layer_weights(len(names))
+    if len(weights) != len(names):
+        raise ConfigError(f"{len(weights)} layer weights for {len(names)} style layers: give one weight per layer.")
+    return tf.add_n([float(w) * mse(grams[k], targets[k]) for k, w in zip(names, weights, strict=True)])
+
+
+def guided_gram(features: tf.Tensor, mask: tf.Tensor, *, normalize: str = "hw") -> tf.Tensor:
+    """The Gram matrix of the part of a feature map inside a mask (Gatys et al. 2017, eq. 5-6).
+
+    The features are multiplied by the mask, and the Gram is rescaled by ``HW / sum(mask^2)``,
+    so it is a weighted *average* over the region: a region's Gram is then comparable with a
+    whole style image's Gram whatever the region's size. An all-ones mask gives exactly
+    :func:`gram_matrix`.
+
+    Args:
+        features: (1, h, w, C) or (h, w, C) float tensor.
+        mask: (h, w) in [0, 1], already at the feature map's resolution (see
+            :func:`nst_helpers.controls.layer_mask`); must not be all zero.
+        normalize: as in :func:`gram_matrix`.
+
+    Returns:
+        float32 tensor (C, C).
+
+    Introduced in notebooks/06_beyond.ipynb.
+    """
+    features = tf.cast(features, tf.float32)
+    m = tf.cast(tf.convert_to_tensor(mask), tf.float32)
+    h, w = tf.shape(m)[0], tf.shape(m)[1]
+    m = tf.reshape(m, tf.concat([tf.ones(features.shape.rank - 3, tf.int32), [h, w, 1]], axis=0))
+    area = tf.reduce_mean(tf.square(m))  # the region's share of the map
+    return gram_matrix(features * m, normalize=normalize) / area
 
 
 def total_variation_loss(image: tf.Tensor, *, kind: str = "l1_mean") -> tf.Tensor:

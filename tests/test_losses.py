@@ -62,7 +62,8 @@ def test_style_loss_default_is_mean_over_layers_and_weights_apply(rng):
     targets = {k: rng.normal(size=(4, 4)).astype(np.float32) for k in "abc"}
     per_layer = np.array([np.mean((grams[k] - targets[k]) ** 2) for k in "abc"])
     np.testing.assert_allclose(float(L.style_loss(grams, targets)), per_layer.mean(), rtol=1e-6)
-    np.testing.assert_allclose(float(L.style_loss(grams, targets, [1.0, 0.0, 2.0])), per_layer[0] + 2 * per_layer[2], rtol=1e-6)
+    weighted = float(L.style_loss(grams, targets, [1.0, 0.0, 2.0]))
+    np.testing.assert_allclose(weighted, per_layer[0] + 2 * per_layer[2], rtol=1e-6)
 
 
 def test_tv_l1_mean_is_the_seed_formula(rng):
@@ -107,7 +108,8 @@ def test_gradients_match_finite_differences(rng):
     target_gram = L.gram_matrix(target)
     x = rng.normal(size=(1, 4, 4, 3)).astype(np.float32)
     _finite_difference_check(lambda v: L.content_loss({"a": v}, {"a": target}), x)
-    _finite_difference_check(lambda v: L.mse(L.gram_matrix(v, normalize="hw"), L.gram_matrix(target, normalize="hw")), x)
+    target_hw = L.gram_matrix(target, normalize="hw")
+    _finite_difference_check(lambda v: L.mse(L.gram_matrix(v, normalize="hw"), target_hw), x)
     _finite_difference_check(lambda v: L.style_loss({"a": L.gram_matrix(v)}, {"a": target_gram}), x)
     _finite_difference_check(lambda v: L.total_variation_loss(v, kind="l2_mean"), x)
     # L1 has kinks where neighbours are equal; random normal data keeps us away from them
@@ -117,8 +119,12 @@ def test_gradients_match_finite_differences(rng):
 def test_finite_difference_check_catches_a_wrong_gradient(rng):
     """The checker itself must fail on a loss whose gradient is wrong (stop_gradient on half of it)."""
     x = rng.normal(size=(1, 4, 4, 3)).astype(np.float32)
+    def half_stopped(v):
+        v = tf.cast(v, tf.float32)
+        return tf.reduce_sum(v * tf.stop_gradient(v))
+
     with pytest.raises(AssertionError):
-        _finite_difference_check(lambda v: tf.reduce_sum(tf.cast(v, tf.float32) * tf.stop_gradient(tf.cast(v, tf.float32))), x)
+        _finite_difference_check(half_stopped, x)
 
 
 def test_adaptive_weights_are_inverse_losses_and_constant_for_gradients():
@@ -137,3 +143,48 @@ def test_adaptive_weights_are_inverse_losses_and_constant_for_gradients():
 def test_weighted_total_drops_zero_weights():
     losses = {"content": tf.constant(2.0), "style": tf.constant(np.nan, tf.float32)}
     assert float(L.weighted_total(losses, {"content": 3.0, "style": 0.0})) == 6.0
+
+
+def test_style_loss_needs_one_weight_per_layer(rng):
+    grams = {k: rng.normal(size=(2, 2)).astype(np.float32) for k in "ab"}
+    with pytest.raises(ConfigError):
+        L.style_loss(grams, grams, [1.0])
+    assert float(L.style_loss(grams, grams, [1.0, 2.0])) == 0.0
+
+
+@pytest.mark.parametrize("norm", ["none", "hw", "chw", "paper"])
+def test_guided_gram_is_the_masked_weighted_average(rng, norm):
+    f = rng.normal(size=(1, 5, 6, 4)).astype(np.float32)
+    m = rng.uniform(0, 1, (5, 6)).astype(np.float32)
+    m[:, :2] = 0.0
+    b, w2 = f.reshape(30, 4), (m**2).ravel()
+    mean_outer = np.einsum("p,pi,pj->ij", w2, b, b) / w2.sum()  # weighted mean of f f^T over the region
+    scale = {"none": 30.0, "hw": 1.0, "chw": 1.0 / 4, "paper": 0.5}[norm]
+    np.testing.assert_allclose(L.guided_gram(f, m, normalize=norm).numpy(), mean_outer * scale, rtol=1e-4, atol=1e-5)
+    # batch-free features give the same answer
+    np.testing.assert_allclose(L.guided_gram(f[0], m, normalize=norm).numpy(), mean_outer * scale, rtol=1e-4, atol=1e-5)
+    # an all-ones mask gives the ordinary Gram matrix
+    np.testing.assert_allclose(
+        L.guided_gram(f, np.ones((5, 6)), normalize=norm).numpy(), L.gram_matrix(f, normalize=norm).numpy(), rtol=1e-5
+    )
+
+
+def test_guided_gram_default_normalisation_is_hw(rng):
+    f = rng.normal(size=(1, 3, 4, 2)).astype(np.float32)
+    m = rng.uniform(0.2, 1, (3, 4)).astype(np.float32)
+    np.testing.assert_allclose(L.guided_gram(f, m).numpy(), L.guided_gram(f, m, normalize="hw").numpy())
+    assert not np.allclose(L.guided_gram(f, m).numpy(), L.guided_gram(f, m, normalize="none").numpy())
+
+
+def test_default_normalisations(rng):
+    f = rng.normal(size=(1, 3, 4, 2)).astype(np.float32)
+    np.testing.assert_allclose(L.gram_matrix(f).numpy(), L.gram_matrix(f, normalize="none").numpy())
+    img = rng.uniform(0, 255, (4, 4, 3)).astype(np.float32)
+    assert float(L.total_variation_loss(img)) == float(L.total_variation_loss(img, kind="l1_mean"))
+
+
+def test_adaptive_weight_of_a_zero_loss_is_large_and_positive():
+    """A loss that reached 0 (a perfect reconstruction) must not flip its pull or divide by zero."""
+    w = float(L.adaptive_weights({"a": tf.constant(0.0)})["a"])
+    assert np.isfinite(w) and w >= 1e9
+    np.testing.assert_allclose(float(L.adaptive_weights({"a": tf.constant(0.0)}, eps=0.5)["a"]), 2.0)

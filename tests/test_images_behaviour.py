@@ -1,0 +1,243 @@
+"""nst_helpers.images, behaviour the first test file leaves open (found by mutation testing).
+
+Each test names what a wrong implementation would get wrong: sizes, value scaling, clipping,
+interpolation, channel handling, saving. Independent references are numpy arithmetic and PIL.
+"""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nst_helpers import images as I
+from nst_helpers.errors import ImageError
+
+
+def _encoded(pil: Image.Image, fmt: str = "PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    pil.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+# ----- max_size applies to every kind of source -------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["array", "pil", "png-bytes", "path"])
+def test_max_size_shrinks_every_source_and_never_grows(tmp_path, kind):
+    rgb = np.random.default_rng(0).integers(0, 256, (200, 100, 3), dtype=np.uint8)
+    path = tmp_path / "a.png"
+    Image.fromarray(rgb).save(path)
+    source = {"array": rgb, "pil": Image.fromarray(rgb), "png-bytes": path.read_bytes(), "path": path}[kind]
+    assert I.load_image(source, max_size=50).shape == (50, 25, 3)
+    assert I.load_image(source, max_size=200).shape == (200, 100, 3)
+    assert I.load_image(source, max_size=1000).shape == (200, 100, 3)  # never upscaled
+
+
+# ----- value conventions ------------------------------------------------------------------------------------
+def test_bool_arrays_become_black_and_white():
+    mask = np.array([[True, False], [False, True]])
+    np.testing.assert_array_equal(I.load_image(mask)[..., 0], [[255.0, 0.0], [0.0, 255.0]])
+
+
+def test_16_bit_arrays_scale_to_the_8_bit_range():
+    arr = np.array([[0, 65535, 32768, 257]], np.uint16)
+    np.testing.assert_allclose(I.load_image(arr)[0, :, 1], arr[0] * (255.0 / 65535.0), rtol=1e-6)
+
+
+def test_float_arrays_are_clipped_to_0_255():
+    arr = np.array([[[-10.0, 128.0, 300.0]]], np.float64)
+    out = I.load_image(arr)
+    np.testing.assert_array_equal(out[0, 0], [0.0, 128.0, 255.0])
+    assert out.dtype == np.float32 and out.flags["C_CONTIGUOUS"]
+
+
+def test_unit_floats_are_scaled_to_0_255():
+    arr = np.array([[[0.0, 0.25, 1.0]]], np.float32)
+    np.testing.assert_allclose(I.load_image(arr)[0, 0], [0.0, 63.75, 255.0])
+    wide = np.array([[[0.0, 0.5, 200.0]]], np.float32)  # already 0-255: kept
+    np.testing.assert_array_equal(I.load_image(wide)[0, 0], [0.0, 0.5, 200.0])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_floats_are_refused(bad):
+    arr = np.full((4, 4, 3), 100.0)
+    arr[1, 2, 0] = bad
+    with pytest.raises(ImageError):
+        I.load_image(arr)
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 4, 3), (4, 4, 2), (4, 4, 5), (0, 4, 3), (4,), (1, 1, 4, 4, 3)])
+def test_wrong_array_shapes_are_refused(shape):
+    with pytest.raises(ImageError):
+        I.load_image(np.zeros(shape, np.uint8))
+
+
+def test_single_channel_and_batched_arrays():
+    grey = np.array([[[10], [20]]], np.uint8)  # (1, 2, 1)
+    np.testing.assert_array_equal(I.load_image(grey), [[[10] * 3, [20] * 3]])
+    batch = np.full((1, 3, 2, 3), 7, np.uint8)
+    assert I.load_image(batch).shape == (3, 2, 3)
+
+
+def test_alpha_blends_on_white_in_proportion():
+    rgba = np.array([[[0, 0, 0, 255], [0, 0, 0, 0], [0, 0, 0, 51], [100, 200, 0, 153]]], np.uint8)
+    out = I.load_image(rgba)[0]
+    np.testing.assert_allclose(out[0], 0.0)
+    np.testing.assert_allclose(out[1], 255.0)
+    np.testing.assert_allclose(out[2], 204.0, atol=1e-3)  # 20 % black over white
+    np.testing.assert_allclose(out[3], [0.6 * 100 + 102, 0.6 * 200 + 102, 102], atol=1e-3)
+    np.testing.assert_allclose(I.composite_on_white(rgba.astype(np.float32)), out[None], atol=1e-3)
+
+
+@pytest.mark.parametrize("mode", ["LA", "PA", "P-transparency"])
+def test_transparent_pil_modes_are_composited(mode):
+    rgba = Image.fromarray(np.array([[[255, 0, 0, 0], [0, 0, 255, 255]]], np.uint8), "RGBA")
+    if mode == "LA":
+        pil = rgba.convert("LA")
+    elif mode == "PA":
+        pil = rgba.convert("PA")
+    else:
+        pil = Image.fromarray(np.array([[0, 1]], np.uint8), "P")
+        pil.putpalette([255, 0, 0, 0, 0, 255])
+        pil.info["transparency"] = 0
+    out = I.load_image(pil)
+    np.testing.assert_allclose(out[0, 0], 255.0, atol=1)  # the transparent pixel shows white
+    assert out[0, 1].mean() < 200  # the opaque pixel is not whitened
+
+
+def test_integer_and_float_pil_modes():
+    big = Image.fromarray(np.array([[0, 65535]], np.int32), "I")  # 16-bit content in a 32-bit image
+    np.testing.assert_allclose(I.load_image(big)[0, :, 0], [0.0, 255.0], atol=1e-3)
+    small = Image.fromarray(np.array([[0, 200]], np.int32), "I")  # already 8-bit values
+    np.testing.assert_allclose(I.load_image(small)[0, :, 0], [0.0, 200.0])
+    flt = Image.fromarray(np.array([[10.0, 300.0]], np.float32), "F")
+    np.testing.assert_allclose(I.load_image(flt)[0, :, 0], [10.0, 255.0])
+    grey = Image.fromarray(np.array([[5, 250]], np.uint8), "L")
+    np.testing.assert_array_equal(I.load_image(grey)[0], [[5] * 3, [250] * 3])
+
+
+def test_pil_images_over_the_pixel_limit_are_refused(monkeypatch):
+    monkeypatch.setattr(I, "MAX_PIXELS", 100)
+    with pytest.raises(ImageError):
+        I.load_image(Image.new("RGB", (20, 20)))
+    I.load_image(Image.new("RGB", (10, 10)))
+
+
+def test_jpeg_max_size_decodes_small_and_keeps_the_aspect():
+    big = Image.new("RGB", (1600, 1200), (200, 30, 30))
+    out = I.load_image(_encoded(big, "JPEG"), max_size=150)
+    assert out.shape == (112, 150, 3) or out.shape == (113, 150, 3)
+
+
+# ----- bytes and files --------------------------------------------------------------------------------------
+def test_bytearray_and_memoryview_are_bytes():
+    data = _encoded(Image.new("RGB", (3, 2), (1, 2, 3)))
+    for source in (bytearray(data), memoryview(data)):
+        np.testing.assert_array_equal(I.load_image(source)[0, 0], [1, 2, 3])
+
+
+@pytest.mark.parametrize("source", [b"", 12, None, 3.5])
+def test_empty_and_unknown_sources_are_refused(source):
+    with pytest.raises(ImageError):
+        I.load_image(source)
+
+
+def test_empty_file_and_directory_are_refused(tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    for source in (tmp_path / "empty.png", tmp_path):
+        with pytest.raises(ImageError):
+            I.load_image(source)
+
+
+def test_image_size_reads_the_header_and_applies_exif_rotation(tmp_path):
+    plain = tmp_path / "plain.png"
+    Image.new("RGB", (30, 20)).save(plain)
+    assert I.image_size(plain) == (20, 30)
+    rotated = tmp_path / "rotated.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees on display
+    Image.new("RGB", (30, 20)).save(rotated, exif=exif)
+    assert I.image_size(rotated) == (30, 20)
+    assert I.load_image(rotated).shape[:2] == (30, 20)
+    (tmp_path / "junk.png").write_text("junk")
+    for bad in (tmp_path / "junk.png", tmp_path / "missing.png", tmp_path):
+        with pytest.raises(ImageError):
+            I.image_size(bad)
+
+
+# ----- resize -----------------------------------------------------------------------------------------------
+def test_resize_shrinks_by_area_average():
+    checker = np.array([[0, 255], [255, 0]], np.float32)[..., None].repeat(3, axis=-1)
+    np.testing.assert_allclose(I.resize(np.tile(checker, (2, 2, 1)), 2), 127.5)
+    blocks = np.zeros((4, 4, 3), np.float32)
+    blocks[:2, :2] = 100.0
+    np.testing.assert_allclose(I.resize(blocks, (2, 2))[..., 0], [[100, 0], [0, 0]])
+
+
+def test_resize_grows_smoothly_and_clips_overshoot():
+    step = np.zeros((4, 4, 3), np.float32)
+    step[:, 2:] = 255.0
+    out = I.resize(step, 16)
+    assert out.shape == (16, 16, 3) and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() <= 255.0  # cubic interpolation overshoots at edges: clipped
+    middle = out[8, :, 0]
+    assert 0 < middle[7] < 255 or 0 < middle[8] < 255  # an interpolated ramp, not nearest-neighbour
+    assert np.all(np.diff(middle[2:-2]) >= -1e-3)
+
+
+def test_resize_rounding_sizes_and_copies():
+    img = np.full((3, 1000, 3), 9.0, np.float32)
+    assert I.resize(img, 100).shape == (1, 100, 3)  # never a zero-pixel side
+    assert I.resize(np.zeros((100, 50, 3), np.float32), 65).shape == (65, 32, 3) or \
+        I.resize(np.zeros((100, 50, 3), np.float32), 65).shape == (65, 33, 3)
+    assert I.resize(np.zeros((50, 100, 3), np.float32), 64, square=True).shape == (64, 64, 3)
+    same = np.full((8, 6, 3), 3.0, np.float64)
+    out = I.resize(same, (8, 6))
+    assert out is not same and out.dtype == np.float32
+    np.testing.assert_array_equal(out, same)
+    assert I.resize(same, 8).shape == (8, 6, 3)
+    assert I.resize(np.zeros((8, 6, 1), np.float32), 4).shape == (4, 3, 1)
+
+
+def test_check_min_size_uses_the_given_minimum():
+    I.check_min_size(np.zeros((40, 40, 3)), minimum=40)
+    with pytest.raises(ImageError):
+        I.check_min_size(np.zeros((40, 41, 3)), minimum=41)
+    with pytest.raises(ImageError):
+        I.check_min_size(np.zeros((100, 31, 3)))
+
+
+# ----- saving -----------------------------------------------------------------------------------------------
+def test_to_uint8_rounds_and_clips():
+    out = I.to_uint8(np.array([[[-5.0, 0.4, 0.6], [127.4, 254.6, 300.0]]]))
+    np.testing.assert_array_equal(out, [[[0, 0, 1], [127, 255, 255]]])
+    assert out.dtype == np.uint8
+
+
+def test_save_image_formats_quality_and_folders(tmp_path):
+    rng = np.random.default_rng(3)
+    img = rng.uniform(0, 255, (32, 32, 3)).astype(np.float32)
+    png = I.save_image(img, tmp_path / "new" / "dir" / "a.PNG")
+    assert png.is_file() and Image.open(png).format == "PNG"
+    np.testing.assert_array_equal(I.load_image(png), I.to_uint8(img))
+    low = I.save_image(img, tmp_path / "low.jpg", quality=10)
+    high = I.save_image(img, tmp_path / "high.jpeg", quality=95)
+    assert Image.open(low).format == Image.open(high).format == "JPEG"
+    assert low.stat().st_size < high.stat().st_size
+    assert not [p for p in tmp_path.rglob(".*")]  # no temporary files left behind
+
+
+# ----- bundled data -----------------------------------------------------------------------------------------
+def test_data_path_defaults_and_errors():
+    assert I.data_path("content").name == I.DEFAULTS["content"]
+    assert I.data_path("style").name == I.DEFAULTS["style"]
+    assert I.data_path("style", "great_wave.jpg").is_file()
+    for kind, name in [("paintings", None), ("style", "no_such.jpg")]:
+        with pytest.raises(ImageError):
+            I.data_path(kind, name)
+
+
+def test_list_bundled_lists_images_only_sorted():
+    names = I.list_bundled("style")
+    assert names == sorted(names) and "great_wave.jpg" in names
+    assert all(n.lower().endswith((".jpg", ".jpeg", ".png")) for n in names)
+    assert I.list_bundled("no_such_folder") == []

@@ -1,0 +1,117 @@
+"""Mutation testing of the pure modules, one scratch copy per module (``make mutate``).
+
+mutmut reads only ``./pyproject.toml``, and each module should be judged by its own tests only,
+so every module gets its own copy of the package (plus ``data/``, which ``images.DATA_DIR`` finds
+next to the package) with a small pyproject naming that module and its test files. The shared
+mutmut settings come from this repository's ``[tool.mutmut]`` section.
+
+Usage: ``python tools/mutate.py [--min 90] [module ...]``. Prints the killed share per module and
+exits 1 if any module is below ``--min`` percent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import tomllib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+#: module -> the test files that judge it
+TESTS = {
+    "losses": ["tests/test_losses.py"],
+    "layers": ["tests/test_layers.py"],
+    "config": ["tests/test_config.py"],
+    "images": ["tests/test_images.py", "tests/test_images_behaviour.py"],
+    "controls": ["tests/test_controls.py"],
+}
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} to TOML")
+
+
+def _pyproject(module: str) -> str:
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
+    mutmut = dict(tool["mutmut"])
+    mutmut["only_mutate"] = [f"nst_helpers/{module}.py"]
+    mutmut["pytest_add_cli_args_test_selection"] = [t for t in TESTS[module] if (ROOT / t).is_file()]
+    lines = ["[tool.pytest.ini_options]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in tool["pytest"]["ini_options"].items() if k != "testpaths"]
+    lines += ["", "[tool.mutmut]"] + [f"{k} = {_toml_value(v)}" for k, v in mutmut.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _scratch(module: str, base: pathlib.Path) -> pathlib.Path:
+    work = base / module
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "tests").mkdir(parents=True)
+    shutil.copytree(ROOT / "nst_helpers", work / "nst_helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "data", work / "data")
+    shutil.copy2(ROOT / "conftest.py", work / "conftest.py")
+    for name in ["tests/conftest.py", *TESTS[module]]:
+        if (ROOT / name).is_file():
+            shutil.copy2(ROOT / name, work / name)
+    (work / "pyproject.toml").write_text(_pyproject(module))
+    return work
+
+
+def run(module: str, base: pathlib.Path) -> dict[str, int]:
+    """Run mutmut on one module in its scratch copy; return its counts (killed, survived, ...)."""
+    work = _scratch(module, base)
+    mutmut = [sys.executable, "-m", "mutmut"]
+    env = dict(os.environ, NST_QUICK="1", NST_WEIGHTS=os.environ.get("NST_WEIGHTS", "offline-hed-vgg16"))
+    log = work / "mutmut.log"
+    with log.open("w") as out:
+        subprocess.run([*mutmut, "run"], cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+        subprocess.run([*mutmut, "export-cicd-stats"], cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT,
+                       check=False)
+    stats_file = work / "mutants" / "mutmut-cicd-stats.json"
+    if not stats_file.is_file():
+        sys.exit(f"mutate: mutmut produced no results for {module}; see {log}")
+    return json.loads(stats_file.read_text())
+
+
+def killed_share(stats: dict[str, int]) -> float:
+    """Killed (timeouts count as killed, as mutmut's own score does) over tested mutants, in percent."""
+    tested = stats.get("total", 0) - stats.get("skipped", 0)
+    return 100.0 * (stats.get("killed", 0) + stats.get("timeout", 0)) / max(tested, 1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", default=list(TESTS), choices=[[], *TESTS], metavar="module")
+    parser.add_argument("--min", type=float, default=90.0, help="lowest acceptable killed share, percent")
+    parser.add_argument("--workdir", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "nst-mutate")
+    args = parser.parse_args()
+    failed = []
+    for module in args.modules or list(TESTS):
+        stats = run(module, args.workdir)
+        share = killed_share(stats)
+        print(f"mutate: {module + '.py':12s} {share:5.1f} % killed "
+              f"({stats.get('killed', 0)} killed, {stats.get('survived', 0)} survived, "
+              f"{stats.get('timeout', 0)} timeout, {stats.get('no_tests', 0)} untested of {stats.get('total', 0)}); "
+              f"survivors: cd {args.workdir / module} && mutmut results", flush=True)
+        if share < args.min:
+            failed.append(module)
+    if failed:
+        print(f"mutate: below {args.min:g} %: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
