@@ -195,3 +195,19 @@ def test_the_noise_pattern_catches_what_the_issue_saw():
 def test_no_stored_notebook_output_carries_log_noise():
     noise = _stored_noise()
     assert noise == [], f"{len(noise)} lines, e.g.\n" + "\n".join(noise[:10])
+
+
+def _imports_in_order(path: pathlib.Path) -> list[str]:
+    names = []
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] == "code":
+            names += re.findall(r"^\s*(?:import|from)\s+(tensorflow|keras|nst_helpers)\b", "".join(cell["source"]), re.M)
+    return names
+
+
+@pytest.mark.xfail(strict=False, reason="notebooks reordered by the teaching pass")
+def test_notebooks_import_nst_helpers_before_tensorflow():
+    """TensorFlow imported before nst_helpers cannot be made quiet (see nst_helpers/_quiet.py)."""
+    late = [path.name for path in sorted((ROOT / "notebooks").rglob("*.ipynb"))
+            if any(name != "nst_helpers" for name in _imports_in_order(path)[:1])]
+    assert late == []
