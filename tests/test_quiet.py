@@ -81,6 +81,22 @@ def test_a_broken_tensorflow_still_shows_its_own_error(tmp_path):
     assert "ImportError: DLL load failed" in run.stderr and "Traceback" in run.stderr
 
 
+def test_errors_logged_after_the_quiet_import_still_show():
+    """TensorFlow's and absl's log handlers are made during the import: they must not keep the capture."""
+    run = _python("""
+        import warnings
+        import nst_helpers as nst
+        nst.model
+        import tensorflow as tf
+        from absl import logging as absl_logging
+        tf.get_logger().error("tf error shows")
+        absl_logging.error("absl error shows")
+        warnings.warn("a warning shows")
+        """)
+    assert run.returncode == 0, run.stderr
+    assert "tf error shows" in run.stderr and "absl error shows" in run.stderr and "a warning shows" in run.stderr
+
+
 def test_the_hook_leaves_tensorflow_looking_normal():
     run = _python("""
         import sys, importlib.machinery
