@@ -37,7 +37,7 @@ import sys
 import tempfile
 import threading
 from types import ModuleType
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 #: Set to 1 to see TensorFlow's own start-up logs.
 VERBOSE_ENV = "NST_TF_LOGS"
@@ -53,6 +53,27 @@ def verbose() -> bool:
     return os.environ.get(VERBOSE_ENV, "").strip() not in ("", "0")
 
 
+class _HeldStream:
+    """Stands in for ``sys.stderr`` during a capture, and forwards to the real one afterwards.
+
+    Loggers created while TensorFlow imports keep the ``sys.stderr`` of that moment (TensorFlow's
+    and absl's handlers do): a plain buffer there would swallow their later errors for good.
+    """
+
+    def __init__(self, target: Any) -> None:
+        self.target, self.held, self.holding = target, io.StringIO(), True
+
+    def write(self, text: str) -> int:
+        return (self.held if self.holding else self.target).write(text)
+
+    def flush(self) -> None:
+        if not self.holding:
+            self.target.flush()
+
+    def __getattr__(self, name: str) -> Any:  # fileno, encoding, isatty...: the real stream's
+        return getattr(self.target, name)
+
+
 @contextlib.contextmanager
 def captured_stderr() -> Iterator[io.StringIO]:
     """Send fd 2 (C/C++ writes) and ``sys.stderr`` (Python writes) to a buffer for the block.
@@ -62,22 +83,26 @@ def captured_stderr() -> Iterator[io.StringIO]:
         raises, that text is first written back to the real stderr, then the error propagates.
     """
     text = io.StringIO()
+    real = sys.stderr
     with tempfile.TemporaryFile(mode="w+b") as sink:
         saved = _redirect_fd(2, sink.fileno())
+        stand_in = sys.stderr = _HeldStream(real)
         failed = False
         try:
-            with contextlib.redirect_stderr(text):
-                yield text
+            yield text
         except BaseException:
             failed = True
             raise
         finally:
+            stand_in.holding = False
+            if sys.stderr is stand_in:
+                sys.stderr = real
             _restore_fd(2, saved)
             sink.seek(0)
-            text.write(sink.read().decode("utf-8", "replace"))
+            text.write(stand_in.held.getvalue() + sink.read().decode("utf-8", "replace"))
             if failed and text.getvalue():
-                sys.stderr.write(text.getvalue())
-                sys.stderr.flush()
+                real.write(text.getvalue())
+                real.flush()
 
 
 def _redirect_fd(fd: int, target: int) -> int | None:

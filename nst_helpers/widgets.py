@@ -3,7 +3,7 @@
     import nst_helpers as nst
     nst.widgets.control_panel()   # as the last line of a cell
 
-Pick a network, content and style layers (with a relative weight per style layer),
+Pick a network, content and style layers (with a weight per style layer, used as shown),
 the three loss weights, the optimiser, steps, size and colour preservation; pick a
 bundled image or upload your own; press Run. The run happens in a background thread,
 so Stop works (the transfer callback returns ``True``), the progress bar moves and a
@@ -34,7 +34,7 @@ from .layers import NETWORKS, layer_table, paper_name
 
 __all__ = [
     "control_panel", "ControlPanel", "config_from_values", "panel_layer_weights",
-    "describe_config", "uploaded_files", "placeholder_png",
+    "describe_config", "uploaded_files", "placeholder_png", "default_layer_weight",
 ]
 
 #: Keys of :func:`config_from_values`'s ``values`` that are copied into the config as they are.
@@ -179,7 +179,8 @@ def loss_curve_png(
     fig = Figure(figsize=(width, height), dpi=80)
     ax = fig.subplots()
     steps = np.arange(1, len(history) + 1)
-    looks = [(key, {}) for key in losses] + [("total", {"color": "k", "linestyle": "--"})]
+    colours = {key: f"C{i}" for i, (key, _) in enumerate(LOSSES)}  # a loss keeps its colour when others are off
+    looks = [(key, {"color": colours.get(key)}) for key in losses] + [("total", {"color": "k", "linestyle": "--"})]
     for key, look in looks:
         values = np.array([row.get(key, np.nan) for row in history], dtype=float)
         if np.any(values > 0):  # log scale: zero weights and zero losses are left out
