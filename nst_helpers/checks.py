@@ -332,32 +332,52 @@ def check_feature_extractor(
     """
     title = "check_feature_extractor"
     vgg = load_vgg(net, weights=weights)
-    rng = np.random.default_rng(6)
-    cases = [
-        (["block1_conv1", "block3_conv1"], "random tf.Tensor", _tensor(rng.uniform(0, 255, (1, 32, 48, 3)))),
-        (["block4_conv2", "block2_conv1"], "random numpy array", _f32(rng.uniform(0, 255, (1, 40, 40, 3)))),
-        (["block5_conv1"], "random tf.Tensor", _tensor(rng.uniform(0, 255, (1, 32, 32, 3)))),
-    ]
+    cases = _extractor_cases()
     worst = _Diff("exact", 0.0, 0.0)
     for i, (layers, name, image) in enumerate(cases, 1):
         where = f"input {i}/{len(cases)} ({_label(name, image)}, layer_names={layers})"
         try:
-            extract = _call(fn, vgg, list(layers))
-            if not callable(extract):
-                return _fail(title, where, f"your function returned a {type(extract).__name__}; it must return "
-                             "a function (or a keras.Model) that takes an image.", crashed=True)
-            outputs = _as_feature_list(_call(extract, image), len(layers))
+            outputs = _run_extractor(fn, vgg, layers, image)
         except _Problem as problem:
             hint = _numpy_hint(problem, [image]) if i > 1 else problem.hint
             return _fail(title, where, str(problem), hint, crashed=True)
         expected = _ref_features(vgg, net, layers, image)
-        for j, (layer, got, ref) in enumerate(zip(layers, outputs, expected)):
-            diff = _compare(got, ref)
-            if diff.status == "wrong":
-                detail = f"output {j} (for {layer!r}): " + _difference_text(got, ref)
-                return _fail(title, where, detail, _feature_hint(vgg, image, got, layers, j))
-            worst = worst.worse(diff)
+        diff, wrong = _compare_features(outputs, expected)
+        if wrong is not None:
+            detail = f"output {wrong} (for {layers[wrong]!r}): " + _difference_text(outputs[wrong], expected[wrong])
+            return _fail(title, where, detail, _feature_hint(vgg, image, outputs[wrong], layers, wrong))
+        worst = worst.worse(diff)
     return _succeed(title, len(cases), worst)
+
+
+def _extractor_cases() -> list[tuple[list[str], str, Any]]:
+    """(layer_names, description, image): shallow and deep layers, out of order, tensor and numpy input."""
+    rng = np.random.default_rng(6)
+    return [
+        (["block1_conv1", "block3_conv1"], "random tf.Tensor", _tensor(rng.uniform(0, 255, (1, 32, 48, 3)))),
+        (["block4_conv2", "block2_conv1"], "random numpy array", _f32(rng.uniform(0, 255, (1, 40, 40, 3)))),
+        (["block5_conv1"], "random tf.Tensor", _tensor(rng.uniform(0, 255, (1, 32, 32, 3)))),
+    ]
+
+
+def _run_extractor(fn: Callable, vgg: Any, layers: Sequence[str], image: Any) -> list[np.ndarray]:
+    """Build the learner's extractor and run it on ``image`` (a :class:`_Problem` if either fails)."""
+    extract = _call(fn, vgg, list(layers))
+    if not callable(extract):
+        raise _Problem(f"your function returned a {type(extract).__name__}; it must return "
+                       "a function (or a keras.Model) that takes an image.")
+    return _as_feature_list(_call(extract, image), len(layers))
+
+
+def _compare_features(outputs: Sequence[np.ndarray], expected: Sequence[np.ndarray]) -> tuple[_Diff, int | None]:
+    """The worst difference over all outputs, and the index of the first wrong output (or ``None``)."""
+    worst = _Diff("exact", 0.0, 0.0)
+    for j, (got, ref) in enumerate(zip(outputs, expected)):
+        diff = _compare(got, ref)
+        if diff.status == "wrong":
+            return diff, j
+        worst = worst.worse(diff)
+    return worst, None
 
 
 @functools.lru_cache(maxsize=2)

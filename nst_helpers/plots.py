@@ -211,34 +211,47 @@ def show_gram(
     Returns:
         The figure holding the heat map (and its colour bar).
     """
-    array = np.asarray(gram, dtype=np.float64)
-    if array.ndim != 2 or array.shape[0] != array.shape[1]:
-        raise ValueError(f"A Gram matrix is square (C, C); got shape {array.shape}.")
-    if max_channels is not None:
-        array = array[:max_channels, :max_channels]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(size, size * 0.85))
-    else:
-        fig = ax.figure
-    positive = array[array > 0]
-    if log and (positive.size or vmax is not None):
-        top = vmax if vmax is not None else positive.max()
-        if vmin is not None:
-            bottom = vmin
-        elif vmax is not None:
-            bottom = top * 1e-6  # a fixed span, so heat maps given the same vmax share the whole scale
-        else:
-            bottom = max(positive.min(), top * 1e-6)
-        norm = mpl_colors.LogNorm(vmin=bottom, vmax=top, clip=True)
-    else:
-        norm = mpl_colors.Normalize(vmin=vmin, vmax=vmax)
-    shown = ax.imshow(array, cmap=cmap, norm=norm, interpolation="nearest")
+    array = _gram_array(gram, max_channels)
+    fig, ax = _target_axes(ax, (size, size * 0.85))
+    shown = ax.imshow(array, cmap=cmap, norm=_gram_colour_scale(array, log=log, vmin=vmin, vmax=vmax),
+                      interpolation="nearest")
     ax.set_xlabel("channel j")
     ax.set_ylabel("channel i")
     if title:
         ax.set_title(title, fontsize=10)
     fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
     return fig
+
+
+def _gram_array(gram: Any, max_channels: int | None) -> np.ndarray:
+    """A (C, C) float64 array, cut to its top-left ``max_channels`` block; ``ValueError`` if not square."""
+    array = np.asarray(gram, dtype=np.float64)
+    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+        raise ValueError(f"A Gram matrix is square (C, C); got shape {array.shape}.")
+    return array if max_channels is None else array[:max_channels, :max_channels]
+
+
+def _target_axes(ax: Any, figsize: tuple[float, float]) -> tuple[Figure, Any]:
+    """``ax`` and its figure, or a new figure with one axes."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax
+
+
+def _gram_colour_scale(array: np.ndarray, *, log: bool, vmin: float | None, vmax: float | None) -> mpl_colors.Normalize:
+    """Linear, or logarithmic over at most six decades (zeros get the darkest colour)."""
+    positive = array[array > 0]
+    if not log or not (positive.size or vmax is not None):
+        return mpl_colors.Normalize(vmin=vmin, vmax=vmax)
+    top = vmax if vmax is not None else positive.max()
+    if vmin is not None:
+        bottom = vmin
+    elif vmax is not None:
+        bottom = top * 1e-6  # a fixed span, so heat maps given the same vmax share the whole scale
+    else:
+        bottom = max(positive.min(), top * 1e-6)
+    return mpl_colors.LogNorm(vmin=bottom, vmax=top, clip=True)
 
 
 def plot_losses(
