@@ -28,7 +28,15 @@ checker                         your function
                                 ``extract(image) -> [features, ...]``
 ``check_seed_step``             ``fn(image, grad, step_size) -> new image``
 ``check_transfer_loop``         ``fn(content, style, init, steps) -> image``
+``check_adam_loop``             ``fn(content, style, init, steps) -> image`` (Adam)
 ==============================  ====================================================
+
+Checked tweak experiments take a setting, not a function: they run it in quick mode (64 px,
+20 steps) next to the default and measure both with one fixed yardstick
+(:func:`check_style_layers_choice`, :func:`check_weight_change`, :func:`check_bigger_strokes`,
+:func:`check_init_choice`). A do-nothing answer fails; the message says what moved.
+
+Every message of the newer checkers lives in :data:`MESSAGES` (one place to translate).
 
 Inputs are always batched, as everywhere in the course: feature maps are
 ``(1, H, W, C)`` float32 and images ``(1, H, W, 3)`` RGB in [0, 255] float32, given
@@ -66,6 +74,7 @@ __all__ = [
     "check_total_variation_loss",
     "check_feature_extractor",
     "check_transfer_loop",
+    "check_adam_loop",
     "check_style_layers_choice",
     "check_weight_change",
     "check_bigger_strokes",
@@ -124,6 +133,11 @@ MESSAGES: dict[str, str] = {
     "loop_tv_squared": "your denoise loss squares the differences; the seed's takes their absolute values (L1 mean).",
     "loop_no_clip": "you forgot to clip the image to [0, 255] after each step.",
     "loop_max_step": "you divided the step by max|grad|; this recipe divides by std(grad).",
+    "loop_adam_sign": "you moved up the gradient: give Adam the gradient itself (apply_gradients minimises).",
+    "loop_new_optimizer": ("you created a new Adam optimiser inside the loop: it forgets its running averages "
+                           "every step. Create it once, before the loop."),
+    "loop_adam_rate": "Adam's learning rate is too small: use 5.0 (pixels are on the 0-255 scale, not 0-1).",
+    "loop_seed_step": "you used the seed's 10/std(grad) step; this exercise steps with Adam (apply_gradients).",
     "loop_steps_off": "your loop ran one step too many or too few: do exactly `steps` updates.",
     "loop_generic": ("none of the typical mistakes explains it. Check, in order: the targets (once, before the loop), "
                      "the three losses, the 1/loss weights, the gradient of the weighted sum, the step "
@@ -894,6 +908,14 @@ def check_transfer_loop(fn: Callable[[Any, Any, Any, int], Any], *, size: int = 
     errors, the L1-mean denoise loss, the 1/loss weights with 2 / 9 / 0.4, the step
     ``image - 10 / std(grad) * grad`` and clipping to [0, 255], starting from ``init``.
 
+    The 1/loss weights divide each loss by its own current value, so a constant factor inside a
+    loss cancels: summing instead of averaging over layers, positions or channels gives the same
+    images and is accepted. Dividing the Gram matrices by H*W is not a constant factor (H*W differs
+    from layer to layer): it changes the images and is rejected.
+
+    A correct loop is checked in a few seconds; a wrong one takes longer, because the checker then
+    runs up to 20 typical wrong loops to find the hint.
+
     Args:
         fn: your loop. It receives three float32 numpy arrays of shape (1, H, W, 3), RGB in
             [0, 255] (the photo, the painting and the start image; copies, so changing them in
@@ -905,10 +927,37 @@ def check_transfer_loop(fn: Callable[[Any, Any, Any, int], Any], *, size: int = 
         True if your images equal the package's (``nst.transfer.transfer`` with ``init=``, run
         now from the same start) within ``LOOP_ATOL`` grey levels, from two starts.
     """
-    title = "check_transfer_loop"
+    return _check_loop("check_transfer_loop", fn, _loop_run(size))
+
+
+#: Adam's learning rate in :func:`check_adam_loop`, on the 0-255 pixel scale (the package default's 5).
+ADAM_RATE = 5.0
+
+
+def check_adam_loop(fn: Callable[[Any, Any, Any, int], Any], *, size: int = LOOP_SIZE) -> bool:
+    """Check your loop with Adam instead of the seed's step: ``fn(content, style, init, steps) -> image``.
+
+    The same recipe as :func:`check_transfer_loop` (the seed's losses and 1/loss weights), but
+    each step is ``keras.optimizers.Adam(learning_rate=5.0).apply_gradients([(grad, image)])`` on
+    a ``tf.Variable`` (one optimiser for the whole run: it remembers past gradients), then
+    clipping to [0, 255]. The checker passes the photo as ``init`` first (Adam's usual start),
+    then the seed's noise. Measured: an independent port differs by <= 3e-4 grey levels after 5
+    steps at 48 px; re-creating the optimiser every step differs by >= 12.
+
+    Args:
+        fn: your loop, as in :func:`check_transfer_loop`.
+        size: side of the square test images (at least 32).
+
+    Returns:
+        True if your images equal the package's run (``transfer`` with ``optimizer="adam"``)
+        within ``LOOP_ATOL`` grey levels, from both starts.
+    """
+    return _check_loop("check_adam_loop", fn, _loop_run(size, "adam"))
+
+
+def _check_loop(title: str, fn: Callable, run: "_LoopRun") -> bool:
     if not callable(fn):
         return _fail(title, "", MESSAGES["not_callable"].format(kind=type(fn).__name__))
-    run = _loop_run(size)
     worst = 0.0
     for i, (label, init, steps) in enumerate(run.starts(), 1):
         where = f"start {i}/2 ({label}, {steps} steps)"
@@ -926,9 +975,9 @@ def check_transfer_loop(fn: Callable[[Any, Any, Any, int], Any], *, size: int = 
     return True
 
 
-@functools.lru_cache(maxsize=2)
-def _loop_run(size: int) -> "_LoopRun":
-    return _LoopRun(size)
+@functools.lru_cache(maxsize=4)
+def _loop_run(size: int, optimizer: str = "seed") -> "_LoopRun":
+    return _LoopRun(size, optimizer)
 
 
 class _LoopRun:
@@ -937,12 +986,12 @@ class _LoopRun:
     Runs are computed when first needed and remembered for the session (a re-check is quicker).
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, optimizer: str = "seed") -> None:
         from .config import TransferConfig
         from .images import data_path, load_image, resize
         from .transfer import build_extractor
 
-        self.config = TransferConfig.seed_recipe(size=size)
+        self.config = TransferConfig.seed_recipe(size=size, optimizer=optimizer, learning_rate=ADAM_RATE)
         self.content = resize(load_image(data_path("content")), size, square=True)
         self.style = resize(load_image(data_path("style")), size, square=True)
         self.extractor = build_extractor(self.config)  # all 13 convolutions: every wrong layer is reachable
@@ -989,8 +1038,8 @@ class _LoopRun:
         cfg, loop = self.config, functools.partial(self._loop, init, steps)
         other = lambda **changes: dataclasses.replace(cfg, **changes)  # noqa: E731
         means = tf.constant(IMAGENET_MEAN_BGR, tf.float32)
-        return [
-            ("loop_sign", lambda: loop(sign=-1.0)),
+        variants = [
+            ("loop_sign" if cfg.optimizer == "seed" else "loop_adam_sign", lambda: loop(sign=-1.0)),
             ("loop_no_adaptive", lambda: loop(adaptive=False)),
             ("loop_targets_from_image", lambda: loop(targets_from_image=True)),
             ("loop_no_preprocessing", lambda: loop(prep=lambda x: x)),
@@ -1003,38 +1052,52 @@ class _LoopRun:
             ("loop_paper_style_layers", lambda: loop(config=other(style_layers=_paper_style_layers()))),
             ("loop_tv_squared", lambda: loop(config=other(tv_kind="l2_mean"))),
             ("loop_no_clip", lambda: loop(clip=False)),
-            ("loop_max_step", lambda: loop(divide="max")),
+            *([("loop_max_step", lambda: loop(divide="max"))] if cfg.optimizer == "seed" else [
+                ("loop_new_optimizer", lambda: loop(new_optimizer=True)),
+                ("loop_adam_rate", lambda: loop(rate=0.001)),
+                ("loop_seed_step", lambda: loop(config=other(optimizer="seed"))),
+            ]),
             ("loop_steps_off", lambda: loop(steps=steps - 1)),
             ("loop_steps_off", lambda: loop(steps=steps + 1)),
         ]
+        first = ("loop_new_optimizer", "loop_adam_sign", "loop_seed_step")  # Adam's own mistakes are the likeliest
+        return sorted(variants, key=lambda v: v[0] not in first)  # stable: keeps the order otherwise
 
     def _loop(self, init: np.ndarray, steps: int, *, config: Any = None, sign: float = 1.0, adaptive: bool = True,
               targets_from_image: bool = False, prep: Callable | None = None, clip: bool = True,
-              divide: str = "std") -> np.ndarray:
-        """The seed's loop from the package's pieces (``Objective``, ``seed_update``), with one mistake."""
+              divide: str = "std", new_optimizer: bool = False, rate: float | None = None) -> np.ndarray:
+        """The recipe's loop from the package's pieces (``Objective``, ``seed_update``, Keras' Adam), with one mistake."""
         import tensorflow as tf
 
-        from .transfer import Objective, seed_update
+        from .transfer import Objective
 
         cfg = config or self.config
         fx = self.extractor if prep is None else _Reprocessed(self.extractor, prep)
         objective = Objective(fx, cfg, self.content, [self.style])
-        x = tf.constant(init[None], tf.float32)
+        x = tf.Variable(init[None], dtype=tf.float32)
+        adam = _adam(rate or cfg.learning_rate) if cfg.optimizer == "adam" else None
         for _ in range(steps):
             if targets_from_image:
                 now = x.numpy()[0]
                 objective = Objective(fx, cfg, now, [now])
             with tf.GradientTape() as tape:
-                tape.watch(x)
                 total = objective.total(objective.losses(x), adaptive=adaptive)
             grad = sign * tape.gradient(total, x)
-            if clip and divide == "std":
-                x = seed_update(x, grad, cfg.step_size)
+            if adam is not None:
+                adam = _adam(rate or cfg.learning_rate) if new_optimizer else adam
+                adam.apply_gradients([(grad, x)])
             else:
                 scale = tf.math.reduce_std(grad) if divide == "std" else tf.reduce_max(tf.abs(grad))
-                x = x - cfg.step_size / (scale + 1e-8) * grad
-                x = tf.clip_by_value(x, 0.0, 255.0) if clip else x
+                x.assign(x - cfg.step_size / (scale + 1e-8) * grad)
+            if clip:
+                x.assign(tf.clip_by_value(x, 0.0, 255.0))
         return x.numpy()[0].astype(np.float64)
+
+
+def _adam(rate: float) -> Any:
+    import keras
+
+    return keras.optimizers.Adam(learning_rate=rate)
 
 
 class _Reprocessed:

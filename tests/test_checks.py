@@ -348,7 +348,7 @@ def vgg_all():
 
 
 def seed_loop(vgg_all, *, sign=1.0, adaptive=True, content_layer="block3_conv1", gram_divisor=lambda hw, c: 1.0,
-              preprocess=True, targets="fixed", return_init=False):
+              preprocess=True, targets="fixed", return_init=False, adam=None):
     """An independent port of the blog's transfer(): own preprocessing, Gram, losses and step in plain TF.
 
     Each keyword makes one typical mistake."""
@@ -370,6 +370,7 @@ def seed_loop(vgg_all, *, sign=1.0, adaptive=True, content_layer="block3_conv1",
     def loop(content, style, init, steps):
         x = tf.Variable(init)
         c_target, s_targets = targets_of(content, style)
+        optimizer = keras.optimizers.Adam(learning_rate=5.0)
         for _ in range(steps):
             if targets == "from image":
                 c_target, s_targets = targets_of(x, x)
@@ -382,7 +383,13 @@ def seed_loop(vgg_all, *, sign=1.0, adaptive=True, content_layer="block3_conv1",
                     lc, ls, ld = (loss / tf.stop_gradient(loss + 1e-10) for loss in (lc, ls, ld))
                 total = 2.0 * lc + 9.0 * ls + 0.4 * ld
             g = tape.gradient(total, x)
-            x.assign(tf.clip_by_value(x - sign * 10.0 / (tf.math.reduce_std(g) + 1e-8) * g, 0.0, 255.0))
+            if adam is None:
+                x.assign(tf.clip_by_value(x - sign * 10.0 / (tf.math.reduce_std(g) + 1e-8) * g, 0.0, 255.0))
+                continue
+            if adam == "new each step":
+                optimizer = keras.optimizers.Adam(learning_rate=5.0)
+            optimizer.apply_gradients([(sign * g, x)])
+            x.assign(tf.clip_by_value(x, 0.0, 255.0))
         return init if return_init else x
 
     return loop
@@ -419,8 +426,9 @@ class TestTransferLoop:
         ok, out = run(checks.check_transfer_loop, lambda c, s, i, n: i[0, :8], capsys)
         assert not ok and "shape" in out
 
-    def test_the_hint_machinery_without_a_mistake_is_the_reference(self):
-        run_ = checks._loop_run(checks.LOOP_SIZE)
+    @pytest.mark.parametrize("optimizer", ["seed", "adam"])
+    def test_the_hint_machinery_without_a_mistake_is_the_reference(self, optimizer):
+        run_ = checks._loop_run(checks.LOOP_SIZE, optimizer)
         for _, init, steps in run_.starts():
             assert np.max(np.abs(run_._loop(init, steps) - run_.reference(init, steps))) <= 1e-3
 
@@ -460,3 +468,18 @@ class TestTweaks:
     def test_not_a_config(self, capsys):
         ok, out = run(checks.check_bigger_strokes, {"style_scale": 2}, capsys)
         assert not ok and "TransferConfig" in out
+
+
+class TestAdamLoop:
+    def test_accepts_an_independent_port(self, vgg_all, capsys):
+        ok, out = run(checks.check_adam_loop, seed_loop(vgg_all, adam="once"), capsys)
+        assert ok, out
+
+    @pytest.mark.parametrize("mistake, words", [
+        (dict(adam="new each step"), "new Adam optimiser inside the loop"),
+        (dict(adam="once", sign=-1.0), "up the gradient"),
+        (dict(adam=None), "seed's 10/std(grad) step"),
+    ])
+    def test_rejects_typical_wrong_loops_with_the_right_hint(self, vgg_all, mistake, words, capsys):
+        ok, out = run(checks.check_adam_loop, seed_loop(vgg_all, **mistake), capsys)
+        assert not ok and words in out, out
