@@ -98,7 +98,30 @@ _NORM_WORDS = {
 #: Every message of the newer checkers, in one place (to translate them, change only this dict).
 #: ``{name}`` fields are filled in with ``str.format``.
 MESSAGES: dict[str, str] = {
+    # every checker: verdicts, crashes, unreadable results
+    "raised": "your function raised {kind}: {message}",
+    "raised_at": "at {where}",
     "not_callable": "pass your function itself (no parentheses), not a {kind}.",
+    'stopped_on': 'stopped on {where}.',
+    'wrong_on': 'wrong on {where}.',
+    'cannot_check': 'cannot check.',
+    'hint': 'Hint: {hint}',
+    'ok_exact': '✅ {title}: correct on all {n} inputs (exact).',
+    'ok_close': '✅ {title}: correct on all {n} inputs (close: max abs difference {max_abs:.2g}, max relative difference {max_rel:.2g}: float32 rounding).',
+    'not_implemented': 'not implemented yet: replace `raise NotImplementedError` with your code, run that cell, then run this check again.',
+    'returned_none': 'your function returned None: did you forget the `return` statement?',
+    'returned_container': 'your function returned a {kind}; return one tensor.',
+    'unreadable': 'could not read your result ({kind}) as numbers: {error}',
+    'numpy_input': 'this input is a numpy array, not a tf.Tensor: convert it first, e.g. x = tf.convert_to_tensor(x, tf.float32).',
+    'not_scalar': 'a loss is one number, but you returned shape {shape}: reduce over every axis.',
+    'nan_hint': 'your result contains NaN or inf. Divide only by sizes (H, W, C), never by values computed from the data, which can be 0.',
+    'axes_hint': 'check which axes you reshape and multiply.',
+    'formula_hint': 'compare your formula with the one in the text above, term by term.',
+    'shape_differs': 'expected shape {expected}, your result has shape {got}.',
+    'has_nan': 'your result contains NaN or inf.',
+    'scalar_differs': 'expected {expected:.6g}, got {got:.6g}.',
+    'values_differ': 'values differ: max abs difference {max_abs:.3g}, max relative difference {max_rel:.3g}.',
+    'extract_not_callable': 'your function returned a {kind}; it must return a function (or a keras.Model) that takes an image.',
     # check_transfer_loop
     "loop_ok": ("✅ {title}: your loop paints the same images as the package's run from both starts "
                 "(max difference {diff:.2g} grey levels: float rounding)."),
@@ -378,8 +401,7 @@ def _run_extractor(fn: Callable, vgg: Any, layers: Sequence[str], image: Any) ->
     """Build the learner's extractor and run it on ``image`` (a :class:`_Problem` if either fails)."""
     extract = _call(fn, vgg, list(layers))
     if not callable(extract):
-        raise _Problem(f"your function returned a {type(extract).__name__}; it must return "
-                       "a function (or a keras.Model) that takes an image.")
+        raise _Problem(MESSAGES["extract_not_callable"].format(kind=type(extract).__name__))
     return _as_feature_list(_call(extract, image), len(layers))
 
 
@@ -446,23 +468,21 @@ class _Diff:
 class _Problem(Exception):
     """A short, readable reason why the learner's function could not be checked, and maybe a hint."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, *, crash: bool = False) -> None:
         super().__init__(message)
-        self.hint = hint
+        self.hint, self.crash = hint, crash  # crash: the learner's code raised (not a wrong kind of result)
 
 
-_NUMPY_HINT = ("this input is a numpy array, not a tf.Tensor: convert it first, "
-               "e.g. x = tf.convert_to_tensor(x, tf.float32).")
+_NUMPY_HINT = "numpy_input"  # a key of MESSAGES
 
 
 def _numpy_hint(problem: _Problem, args: Sequence[Any]) -> str | None:
-    crashed = not str(problem).startswith(("not implemented", "your function returned", "could not read"))
-    return _NUMPY_HINT if crashed and any(isinstance(a, np.ndarray) for a in args) else problem.hint
+    return MESSAGES[_NUMPY_HINT] if problem.crash and any(isinstance(a, np.ndarray) for a in args) else problem.hint
 
 
 def _run(title: str, fn: Callable, cases: list[_Case], *, scalar: bool = False) -> bool:
     if not callable(fn):
-        return _fail(title, "", f"pass your function itself (no parentheses), not a {type(fn).__name__}.")
+        return _fail(title, "", MESSAGES["not_callable"].format(kind=type(fn).__name__))
     results: list[tuple[_Case, np.ndarray, _Diff]] = []
     for i, case in enumerate(cases, 1):
         where = f"input {i}/{len(cases)} ({case.label})"
@@ -491,12 +511,9 @@ def _call(fn: Callable, *args: Any) -> Any:
     try:
         return fn(*args)
     except NotImplementedError:
-        raise _Problem(
-            "not implemented yet: replace `raise NotImplementedError` with your code, "
-            "run that cell, then run this check again."
-        ) from None
+        raise _Problem(MESSAGES["not_implemented"]) from None
     except Exception as err:  # the learner's bug, whatever it is: report it, do not re-raise
-        raise _Problem(_crash_text(err)) from None
+        raise _Problem(_crash_text(err), crash=True) from None
 
 
 def _crash_text(err: Exception) -> str:
@@ -508,8 +525,8 @@ def _crash_text(err: Exception) -> str:
     message = message.splitlines()[0] if message else ""
     message = re.sub(r" for '\{\{node [^']*'", "", message).removeprefix(f"{type(err).__name__}: ")
     message = message if len(message) <= 240 else message[:237] + "..."
-    text = f"your function raised {type(err).__name__}: {message}"
-    return text + (f"\n   at {where}" if where else "")
+    text = MESSAGES["raised"].format(kind=type(err).__name__, message=message)
+    return text + ("\n   " + MESSAGES["raised_at"].format(where=where) if where else "")
 
 
 def _learner_line(err: Exception) -> str | None:
@@ -542,13 +559,13 @@ def _learner_frame(err: Exception) -> traceback.FrameSummary | None:
 def _as_array(value: Any) -> np.ndarray:
     """What the learner returned, as a float64 numpy array (or a :class:`_Problem`)."""
     if value is None:
-        raise _Problem("your function returned None: did you forget the `return` statement?")
+        raise _Problem(MESSAGES["returned_none"])
     if isinstance(value, (dict, list, tuple)) and not _is_numeric_sequence(value):
-        raise _Problem(f"your function returned a {type(value).__name__}; return one tensor.")
+        raise _Problem(MESSAGES["returned_container"].format(kind=type(value).__name__))
     try:
         array = np.asarray(value.numpy() if hasattr(value, "numpy") else value, dtype=np.float64)
     except Exception as err:
-        raise _Problem(f"could not read your result ({type(value).__name__}) as numbers: {err}") from None
+        raise _Problem(MESSAGES["unreadable"].format(kind=type(value).__name__, error=err)) from None
     return array
 
 
@@ -592,40 +609,39 @@ def _best_hint(results: list[tuple[_Case, np.ndarray, _Diff]], first_wrong: int)
 
 def _generic_hint(got: np.ndarray, expected: np.ndarray, scalar: bool) -> str:
     if scalar and got.size > 1:
-        return f"a loss is one number, but you returned shape {got.shape}: reduce over every axis."
+        return MESSAGES["not_scalar"].format(shape=got.shape)
     if not np.all(np.isfinite(got)):
-        return ("your result contains NaN or inf. Divide only by sizes (H, W, C), never by values "
-                "computed from the data, which can be 0.")
+        return MESSAGES["nan_hint"]
     if got.shape != expected.shape:
-        return "check which axes you reshape and multiply."
-    return "compare your formula with the one in the text above, term by term."
+        return MESSAGES["axes_hint"]
+    return MESSAGES["formula_hint"]
 
 
 def _difference_text(got: np.ndarray, expected: np.ndarray) -> str:
     if got.shape != expected.shape:
-        return f"expected shape {expected.shape}, your result has shape {got.shape}."
+        return MESSAGES["shape_differs"].format(expected=expected.shape, got=got.shape)
     if not np.all(np.isfinite(got)):
-        return "your result contains NaN or inf."
+        return MESSAGES["has_nan"]
     diff = _compare(got, expected)
     if got.shape == ():
-        return f"expected {float(expected):.6g}, got {float(got):.6g}."
-    return f"values differ: max abs difference {diff.max_abs:.3g}, max relative difference {diff.max_rel:.3g}."
+        return MESSAGES["scalar_differs"].format(expected=float(expected), got=float(got))
+    return MESSAGES["values_differ"].format(max_abs=diff.max_abs, max_rel=diff.max_rel)
 
 
 def _succeed(title: str, n: int, worst: _Diff) -> bool:
     if worst.status == "exact":
-        print(f"✅ {title}: correct on all {n} inputs (exact).")
+        print(MESSAGES["ok_exact"].format(title=title, n=n))
     else:
-        print(f"✅ {title}: correct on all {n} inputs (close: max abs difference {worst.max_abs:.2g}, "
-              f"max relative difference {worst.max_rel:.2g}: float32 rounding).")
+        print(MESSAGES["ok_close"].format(title=title, n=n, max_abs=worst.max_abs, max_rel=worst.max_rel))
     return True
 
 
 def _fail(title: str, where: str, detail: str, hint: str | None = None, *, crashed: bool = False) -> bool:
-    print(f"❌ {title}: " + (f"{'stopped' if crashed else 'wrong'} on {where}." if where else "cannot check."))
+    verdict = MESSAGES["stopped_on" if crashed else "wrong_on"].format(where=where) if where else MESSAGES["cannot_check"]
+    print(f"❌ {title}: {verdict}")
     print(f"   {detail}")
     if hint:
-        print(f"   Hint: {hint}")
+        print("   " + MESSAGES["hint"].format(hint=hint))
     return False
 
 
