@@ -102,26 +102,64 @@ MESSAGES: dict[str, str] = {
     "raised": "your function raised {kind}: {message}",
     "raised_at": "at {where}",
     "not_callable": "pass your function itself (no parentheses), not a {kind}.",
-    'stopped_on': 'stopped on {where}.',
-    'wrong_on': 'wrong on {where}.',
-    'cannot_check': 'cannot check.',
-    'hint': 'Hint: {hint}',
-    'ok_exact': '✅ {title}: correct on all {n} inputs (exact).',
-    'ok_close': '✅ {title}: correct on all {n} inputs (close: max abs difference {max_abs:.2g}, max relative difference {max_rel:.2g}: float32 rounding).',
-    'not_implemented': 'not implemented yet: replace `raise NotImplementedError` with your code, run that cell, then run this check again.',
-    'returned_none': 'your function returned None: did you forget the `return` statement?',
-    'returned_container': 'your function returned a {kind}; return one tensor.',
-    'unreadable': 'could not read your result ({kind}) as numbers: {error}',
-    'numpy_input': 'this input is a numpy array, not a tf.Tensor: convert it first, e.g. x = tf.convert_to_tensor(x, tf.float32).',
-    'not_scalar': 'a loss is one number, but you returned shape {shape}: reduce over every axis.',
-    'nan_hint': 'your result contains NaN or inf. Divide only by sizes (H, W, C), never by values computed from the data, which can be 0.',
-    'axes_hint': 'check which axes you reshape and multiply.',
-    'formula_hint': 'compare your formula with the one in the text above, term by term.',
-    'shape_differs': 'expected shape {expected}, your result has shape {got}.',
-    'has_nan': 'your result contains NaN or inf.',
-    'scalar_differs': 'expected {expected:.6g}, got {got:.6g}.',
-    'values_differ': 'values differ: max abs difference {max_abs:.3g}, max relative difference {max_rel:.3g}.',
-    'extract_not_callable': 'your function returned a {kind}; it must return a function (or a keras.Model) that takes an image.',
+    "stopped_on": "stopped on {where}.",
+    "wrong_on": "wrong on {where}.",
+    "cannot_check": "cannot check.",
+    "hint": "Hint: {hint}",
+    "ok_exact": "✅ {title}: correct on all {n} inputs (exact).",
+    "ok_close": ("✅ {title}: correct on all {n} inputs (close: max abs difference {max_abs:.2g}, max relative "
+                "difference {max_rel:.2g}: float32 rounding)."),
+    "not_implemented": ("not implemented yet: replace `raise NotImplementedError` with your code, run that cell, then "
+                       "run this check again."),
+    "returned_none": "your function returned None: did you forget the `return` statement?",
+    "returned_container": "your function returned a {kind}; return one tensor.",
+    "unreadable": "could not read your result ({kind}) as numbers: {error}",
+    "numpy_input": ("this input is a numpy array, not a tf.Tensor: convert it first, e.g. x = "
+                   "tf.convert_to_tensor(x, tf.float32)."),
+    "not_scalar": "a loss is one number, but you returned shape {shape}: reduce over every axis.",
+    "nan_hint": ("your result contains NaN or inf. Divide only by sizes (H, W, C), never by values computed "
+                "from the data, which can be 0."),
+    "axes_hint": "check which axes you reshape and multiply.",
+    "formula_hint": "compare your formula with the one in the text above, term by term.",
+    "shape_differs": "expected shape {expected}, your result has shape {got}.",
+    "has_nan": "your result contains NaN or inf.",
+    "scalar_differs": "expected {expected:.6g}, got {got:.6g}.",
+    "values_differ": ("values differ: max abs difference {max_abs:.3g}, max relative difference {max_rel:.3g}."),
+    "extract_not_callable": ("your function returned a {kind}; it must return a function (or a keras.Model) that takes an "
+                            "image."),
+    # typical mistakes of the function checkers
+    "seed_1": "you forgot to clip to [0, 255]: pixels must stay valid colours.",
+    "seed_2": "you moved up the gradient: subtract it to go downhill.",
+    "seed_3": ("you divided by max|grad| (the blog's first formula); this step divides by std(grad)."),
+    "seed_4": "you multiplied by std(grad) instead of dividing by it.",
+    "seed_5": ("you used the raw gradient times step_size: without dividing by std(grad) the step depends on "
+              "the loss's scale."),
+    "seed_6": ("you moved every pixel by exactly step_size (the sign of the gradient); scale the gradient by "
+              "step_size / std(grad) instead."),
+    "difference_1": ("you summed the squared differences; the loss is their mean (average over all elements)."),
+    "difference_2": "you averaged absolute differences (L1); square the differences instead.",
+    "difference_3": ("you averaged the differences without squaring them, so positive and negative errors cancel."),
+    "difference_4": ("you took a square root (RMSE or a norm); the loss is the mean squared difference, no root."),
+    "difference_6": ("you squared the mean difference; square each difference first, then take the mean."),
+    "difference_7": "you halved the mean squared difference; drop the factor 1/2.",
+    "difference_8": ("that is the paper's 1/2 * sum of squares; here the loss is the mean of the squared "
+                    "differences (no 1/2, average over all elements)."),
+    "difference_9": "you divided by H*W only; average over every element, channels too (H*W*C).",
+    "tv_1": ("a direction is missing: you only used vertical differences (between rows); add the "
+            "horizontal ones (between columns)."),
+    "tv_2": ("a direction is missing: you only used horizontal differences (between columns); add the "
+            "vertical ones (between rows)."),
+    "tv_3": "you squared the differences; this loss uses their absolute values (L1).",
+    "tv_4": ("you summed the absolute differences (like tf.image.total_variation); this loss takes the "
+            "mean of each direction."),
+    "tv_5": ("you summed both directions and divided once by the number of pixels; take the mean of each "
+            "direction separately, then add the two means."),
+    "tv_6": "you averaged the two directions; add the two means instead.",
+    "tv_7": "you forgot the absolute value: positive and negative differences cancel.",
+    "tv_8": ("you treated the image as channels-first (1, 3, H, W): some differences were taken between "
+            "colour channels. Images here are (1, H, W, 3): rows are axis 1, columns axis 2."),
+    "tv_9": ("you took differences between colour channels (axis 3) instead of between columns (axis 2). "
+            "Images here are (1, H, W, 3)."),
     # check_transfer_loop
     "loop_ok": ("✅ {title}: your loop paints the same images as the package's run from both starts "
                 "(max difference {diff:.2g} grey levels: float rounding)."),
@@ -334,15 +372,13 @@ def check_seed_step(fn: Callable[[Any, Any, float], Any]) -> bool:
 def _seed_variants(x: np.ndarray, g: np.ndarray, step: float) -> list[tuple[str, np.ndarray]]:
     std, clip = g.std() + 1e-8, lambda v: np.clip(v, 0.0, 255.0)  # noqa: E731
     return [
-        ("you forgot to clip to [0, 255]: pixels must stay valid colours.", x - step / std * g),
-        ("you moved up the gradient: subtract it to go downhill.", clip(x + step / std * g)),
-        ("you divided by max|grad| (the blog's first formula); this step divides by std(grad).",
+        (MESSAGES["seed_1"], x - step / std * g),
+        (MESSAGES["seed_2"], clip(x + step / std * g)),
+        (MESSAGES["seed_3"],
          clip(x - step / (np.abs(g).max() + 1e-8) * g)),
-        ("you multiplied by std(grad) instead of dividing by it.", clip(x - step * g.std() * g)),
-        ("you used the raw gradient times step_size: without dividing by std(grad) the step depends on the "
-         "loss's scale.", clip(x - step * g)),
-        ("you moved every pixel by exactly step_size (the sign of the gradient); scale the gradient by "
-         "step_size / std(grad) instead.", clip(x - step * np.sign(g))),
+        (MESSAGES["seed_4"], clip(x - step * g.std() * g)),
+        (MESSAGES["seed_5"], clip(x - step * g)),
+        (MESSAGES["seed_6"], clip(x - step * np.sign(g))),
     ]
 
 
@@ -760,23 +796,22 @@ def _difference_variants(d: np.ndarray, *, feature_map: bool = True) -> list[tup
     """
     sq = d**2
     out = [
-        ("you summed the squared differences; the loss is their mean (average over all elements).", sq.sum()),
-        ("you averaged absolute differences (L1); square the differences instead.", np.abs(d).mean()),
-        ("you averaged the differences without squaring them, so positive and negative errors cancel.",
+        (MESSAGES["difference_1"], sq.sum()),
+        (MESSAGES["difference_2"], np.abs(d).mean()),
+        (MESSAGES["difference_3"],
          d.mean()),
-        ("you took a square root (RMSE or a norm); the loss is the mean squared difference, no root.",
+        (MESSAGES["difference_4"],
          np.sqrt(sq.mean())),
-        ("you took a square root (RMSE or a norm); the loss is the mean squared difference, no root.",
+        (MESSAGES["difference_4"],
          np.sqrt(sq.sum())),
-        ("you squared the mean difference; square each difference first, then take the mean.", d.mean() ** 2),
-        ("you halved the mean squared difference; drop the factor 1/2.", 0.5 * sq.mean()),
+        (MESSAGES["difference_6"], d.mean() ** 2),
+        (MESSAGES["difference_7"], 0.5 * sq.mean()),
     ]
     if feature_map:
         _, h, w, _ = d.shape
         out += [
-            ("that is the paper's 1/2 * sum of squares; here the loss is the mean of the squared differences "
-             "(no 1/2, average over all elements).", 0.5 * sq.sum()),
-            ("you divided by H*W only; average over every element, channels too (H*W*C).", sq.sum() / (h * w)),
+            (MESSAGES["difference_8"], 0.5 * sq.sum()),
+            (MESSAGES["difference_9"], sq.sum() / (h * w)),
         ]
     return out
 
@@ -811,21 +846,15 @@ def _tv_variants(x: np.ndarray) -> list[tuple[str, np.ndarray]]:
     dc = x[..., 1:] - x[..., :-1]  # between colour channels: never wanted
     mean_abs = lambda d: np.abs(d).mean()  # noqa: E731
     return [
-        ("a direction is missing: you only used vertical differences (between rows); add the horizontal "
-         "ones (between columns).", mean_abs(dy)),
-        ("a direction is missing: you only used horizontal differences (between columns); add the vertical "
-         "ones (between rows).", mean_abs(dx)),
-        ("you squared the differences; this loss uses their absolute values (L1).", (dy**2).mean() + (dx**2).mean()),
-        ("you summed the absolute differences (like tf.image.total_variation); this loss takes the mean of "
-         "each direction.", np.abs(dy).sum() + np.abs(dx).sum()),
-        ("you summed both directions and divided once by the number of pixels; take the mean of each "
-         "direction separately, then add the two means.", (np.abs(dy).sum() + np.abs(dx).sum()) / x.size),
-        ("you averaged the two directions; add the two means instead.", (mean_abs(dy) + mean_abs(dx)) / 2),
-        ("you forgot the absolute value: positive and negative differences cancel.", dy.mean() + dx.mean()),
-        ("you treated the image as channels-first (1, 3, H, W): some differences were taken between colour "
-         "channels. Images here are (1, H, W, 3): rows are axis 1, columns axis 2.", mean_abs(dx) + mean_abs(dc)),
-        ("you took differences between colour channels (axis 3) instead of between columns (axis 2). "
-         "Images here are (1, H, W, 3).", mean_abs(dy) + mean_abs(dc)),
+        (MESSAGES["tv_1"], mean_abs(dy)),
+        (MESSAGES["tv_2"], mean_abs(dx)),
+        (MESSAGES["tv_3"], (dy**2).mean() + (dx**2).mean()),
+        (MESSAGES["tv_4"], np.abs(dy).sum() + np.abs(dx).sum()),
+        (MESSAGES["tv_5"], (np.abs(dy).sum() + np.abs(dx).sum()) / x.size),
+        (MESSAGES["tv_6"], (mean_abs(dy) + mean_abs(dx)) / 2),
+        (MESSAGES["tv_7"], dy.mean() + dx.mean()),
+        (MESSAGES["tv_8"], mean_abs(dx) + mean_abs(dc)),
+        (MESSAGES["tv_9"], mean_abs(dy) + mean_abs(dc)),
     ]
 
 
