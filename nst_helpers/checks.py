@@ -88,17 +88,15 @@ RTOL, ATOL = 1e-4, 1e-6
 #: Looser tolerance for recognising a typical wrong version (it may be computed another way).
 HINT_RTOL = 1e-3
 
-_NORM_WORDS = {
-    "none": "not normalised: the plain sum over positions",
-    "hw": "divided by H*W, the number of positions",
-    "chw": "divided by C*H*W, the number of elements",
-    "paper": "divided by 2*H*W",
-}
 
 #: Every message of the newer checkers, in one place (to translate them, change only this dict).
 #: ``{name}`` fields are filled in with ``str.format``.
 MESSAGES: dict[str, str] = {
     # every checker: verdicts, crashes, unreadable results
+    "norm_none": "not normalised: the plain sum over positions",
+    "norm_hw": "divided by H*W, the number of positions",
+    "norm_chw": "divided by C*H*W, the number of elements",
+    "norm_paper": "divided by 2*H*W",
     "raised": "your function raised {kind}: {message}",
     "raised_at": "at {where}",
     "not_callable": "pass your function itself (no parentheses), not a {kind}.",
@@ -160,6 +158,45 @@ MESSAGES: dict[str, str] = {
             "colour channels. Images here are (1, H, W, 3): rows are axis 1, columns axis 2."),
     "tv_9": ("you took differences between colour channels (axis 3) instead of between columns (axis 2). "
             "Images here are (1, H, W, 3)."),
+    "gram_bbt": ("you computed B B^T (position by position, shape (H*W, H*W)). The Gram matrix is B^T B: "
+                 "channel by channel, shape (C, C)."),
+    "gram_scrambled": ("reshaping the (1, H, W, C) map straight to (C, H*W) scrambles positions and channels: "
+                       "reshape keeps memory order, it does not move axes. Reshape to (H*W, C), then take B^T B."),
+    "gram_channels_first": ("you took the number of channels from axis 1 (channels-first, PyTorch's (N, C, H, W)). "
+                            "Keras feature maps are channels-last, (1, H, W, C): channels are the last axis."),
+    "gram_batch_kept": ("right numbers, but you kept the batch axis: return shape (C, C), not (1, C, C) "
+                        "(reshape to (H*W, C) first)."),
+    "gram_diagonal": ("you computed only the diagonal: B * B is an element-wise product. The Gram matrix needs "
+                      "the matrix product B^T B."),
+    "gram_norm": ("wrong normalisation: your Gram matrix is {yours}, but this exercise asks for "
+                  "normalize={asked!r} ({asked_words})."),
+    "gram_by_c": ("wrong normalisation: you divided by the number of channels C; this exercise asks for "
+                  "normalize={asked!r} ({asked_words})."),
+    "gram_paper_factor": ("wrong normalisation: the paper's 1/(4 N^2 M^2) belongs to the style loss, not to the "
+                          "Gram matrix; this exercise asks for normalize={asked!r} ({asked_words})."),
+    "style_norm": ("wrong Gram normalisation: your Gram matrix of `features` is {yours}, but the target uses "
+                   "normalize={asked!r} ({asked_words}): compare like with like."),
+    "style_paper_factor": ("the paper's 1/(4 N^2 M^2) * sum of squares; this exercise uses the plain mean of the "
+                           "squared differences between the two Gram matrices."),
+    "style_gram_twice": ("`target_gram` already is a Gram matrix: compare your Gram matrix with it directly, do not "
+                         "take its Gram matrix again."),
+    "style_scrambled": ("your Gram matrix is wrong: reshaping (1, H, W, C) straight to (C, H*W) scrambles positions "
+                        "and channels. Reshape to (H*W, C), then take B^T B."),
+    "prep_none": ("you fed the raw RGB 0-255 image to VGG: preprocess it first (RGB -> BGR and subtract the "
+                 "ImageNet means, nst.model.preprocess)."),
+    "prep_rgb_means": ("you subtracted the ImageNet means but kept RGB order: VGG was trained on BGR images, so "
+                      "flip the channel axis too (nst.model.preprocess does both)."),
+    "prep_no_flip": ("you subtracted the ImageNet means but did not flip RGB to BGR (nst.model.preprocess does "
+                    "both)."),
+    "prep_flip_only": "you flipped RGB to BGR but did not subtract the ImageNet means.",
+    "prep_scaled": "you scaled the image to [0, 1]; VGG here takes 0-255 values, preprocessed.",
+    "prep_scaled_then": "you divided by 255 before preprocessing; keep the 0-255 range.",
+    "prep_twice": ("you preprocessed twice: once is enough (does your extractor preprocess, and you again "
+                  "before calling it?)."),
+    "layer_order": ("output {index} holds {layer!r} but {asked!r} was asked for at that position: return the "
+                    "feature maps in the order of layer_names."),
+    "layer_pool": "output {index} is the pooling layer {layer!r}; take the convolution {asked!r} itself.",
+    "layer_wrong": "wrong layer: output {index} comes from {layer!r} ({paper}), but {asked!r} ({asked_paper}) was asked for.",
     # check_transfer_loop
     "loop_ok": ("✅ {title}: your loop paints the same images as the package's run from both starts "
                 "(max difference {diff:.2g} grey levels: float rounding)."),
@@ -228,6 +265,9 @@ MESSAGES: dict[str, str] = {
     "init_lost": ("after so few steps the start image still dominates: start from the photo itself "
                   "(init='content') to keep its layout."),
 }
+
+#: Gram normalisations, in words (for the hints).
+_NORM_WORDS = {k: MESSAGES[f"norm_{k}"] for k in ("none", "hw", "chw", "paper")}
 
 
 # ----- the checkers ----------------------------------------------------------------------------
@@ -763,28 +803,20 @@ def _gram_variants(x: Any, normalize: str) -> list[tuple[str, np.ndarray]]:
     scrambled = x.reshape(c, -1)  # straight reshape to (C, HW): keeps memory order, mixes axes
     first_axis = x.reshape(-1, h)  # channels read from axis 1, as in PyTorch's (N, C, H, W)
     out = [
-        ("you computed B B^T (position by position, shape (H*W, H*W)). The Gram matrix is B^T B: "
-         "channel by channel, shape (C, C).", b @ b.T / asked),
-        ("reshaping the (1, H, W, C) map straight to (C, H*W) scrambles positions and channels: "
-         "reshape keeps memory order, it does not move axes. Reshape to (H*W, C), then take B^T B.",
-         scrambled @ scrambled.T / asked),
-        ("you took the number of channels from axis 1 (channels-first, PyTorch's (N, C, H, W)). Keras "
-         "feature maps are channels-last, (1, H, W, C): channels are the last axis.",
-         first_axis.T @ first_axis / asked),
-        ("right numbers, but you kept the batch axis: return shape (C, C), not (1, C, C) "
-         "(reshape to (H*W, C) first).", (gram / asked)[None]),
-        ("you computed only the diagonal: B * B is an element-wise product. The Gram matrix needs the "
-         "matrix product B^T B.", np.sum(b * b, axis=0) / asked),
+        (MESSAGES["gram_bbt"], b @ b.T / asked),
+        (MESSAGES["gram_scrambled"], scrambled @ scrambled.T / asked),
+        (MESSAGES["gram_channels_first"], first_axis.T @ first_axis / asked),
+        (MESSAGES["gram_batch_kept"], (gram / asked)[None]),
+        (MESSAGES["gram_diagonal"], np.sum(b * b, axis=0) / asked),
     ]
     for name, divisor in _norm_divisors(h, w, c).items():
         if name != normalize:
-            out.append((f"wrong normalisation: your Gram matrix is {_NORM_WORDS[name]}, but this exercise "
-                        f"asks for normalize={normalize!r} ({_NORM_WORDS[normalize]}).", gram / divisor))
+            out.append((MESSAGES["gram_norm"].format(yours=_NORM_WORDS[name], asked=normalize,
+                                                     asked_words=_NORM_WORDS[normalize]), gram / divisor))
     out += [
-        (f"wrong normalisation: you divided by the number of channels C; this exercise asks for "
-         f"normalize={normalize!r} ({_NORM_WORDS[normalize]}).", gram / c),
-        ("wrong normalisation: the paper's 1/(4 N^2 M^2) belongs to the style loss, not to the Gram matrix; "
-         f"this exercise asks for normalize={normalize!r} ({_NORM_WORDS[normalize]}).", gram / (4.0 * c**2 * hw**2)),
+        (MESSAGES["gram_by_c"].format(asked=normalize, asked_words=_NORM_WORDS[normalize]), gram / c),
+        (MESSAGES["gram_paper_factor"].format(asked=normalize, asked_words=_NORM_WORDS[normalize]),
+         gram / (4.0 * c**2 * hw**2)),
     ]
     return out
 
@@ -824,18 +856,14 @@ def _style_variants(x: np.ndarray, target: np.ndarray, normalize: str) -> list[t
     out = _difference_variants(asked - target, feature_map=False)
     for name, divisor in _norm_divisors(h, w, c).items():
         if name != normalize:
-            out.append((f"wrong Gram normalisation: your Gram matrix of `features` is {_NORM_WORDS[name]}, but "
-                        f"the target uses normalize={normalize!r} ({_NORM_WORDS[normalize]}): compare like with like.",
+            out.append((MESSAGES["style_norm"].format(yours=_NORM_WORDS[name], asked=normalize,
+                                                      asked_words=_NORM_WORDS[normalize]),
                         np.mean((gram / divisor - target) ** 2)))
     scrambled = x.reshape(c, -1)
     out += [
-        ("the paper's 1/(4 N^2 M^2) * sum of squares; this exercise uses the plain mean of the squared "
-         "differences between the two Gram matrices.", np.sum((asked - target) ** 2) / (4.0 * c**2 * (h * w) ** 2)),
-        ("`target_gram` already is a Gram matrix: compare your Gram matrix with it directly, do not take its "
-         "Gram matrix again.", np.mean((asked - target.T @ target) ** 2)),
-        ("your Gram matrix is wrong: reshaping (1, H, W, C) straight to (C, H*W) scrambles positions and "
-         "channels. Reshape to (H*W, C), then take B^T B.",
-         np.mean((scrambled @ scrambled.T / _norm_divisors(h, w, c)[normalize] - target) ** 2)),
+        (MESSAGES["style_paper_factor"], np.sum((asked - target) ** 2) / (4.0 * c**2 * (h * w) ** 2)),
+        (MESSAGES["style_gram_twice"], np.mean((asked - target.T @ target) ** 2)),
+        (MESSAGES["style_scrambled"], np.mean((scrambled @ scrambled.T / _norm_divisors(h, w, c)[normalize] - target) ** 2)),
     ]
     return out
 
@@ -871,18 +899,14 @@ def _as_feature_list(outputs: Any, n: int) -> list[np.ndarray]:
     return [_as_array(o) for o in outputs]
 
 
-_PREPROCESS_MISTAKES = (
-    ("no preprocessing", "you fed the raw RGB 0-255 image to VGG: preprocess it first (RGB -> BGR and "
-     "subtract the ImageNet means, nst.model.preprocess)."),
-    ("means, RGB kept", "you subtracted the ImageNet means but kept RGB order: VGG was trained on BGR "
-     "images, so flip the channel axis too (nst.model.preprocess does both)."),
-    ("means, no flip", "you subtracted the ImageNet means but did not flip RGB to BGR (nst.model.preprocess "
-     "does both)."),
-    ("flip only", "you flipped RGB to BGR but did not subtract the ImageNet means."),
-    ("scaled to [0, 1]", "you scaled the image to [0, 1]; VGG here takes 0-255 values, preprocessed."),
-    ("scaled, preprocessed", "you divided by 255 before preprocessing; keep the 0-255 range."),
-    ("preprocessed twice", "you preprocessed twice: once is enough (does your extractor preprocess, and "
-     "you again before calling it?)."),
+_PREPROCESS_MISTAKES = (  # variant -> key of MESSAGES
+    ("no preprocessing", "prep_none"),
+    ("means, RGB kept", "prep_rgb_means"),
+    ("means, no flip", "prep_no_flip"),
+    ("flip only", "prep_flip_only"),
+    ("scaled to [0, 1]", "prep_scaled"),
+    ("scaled, preprocessed", "prep_scaled_then"),
+    ("preprocessed twice", "prep_twice"),
 )
 
 
@@ -910,7 +934,7 @@ def _feature_hint(vgg: Any, image: Any, got: np.ndarray, layers: Sequence[str], 
 
     names = [layer.name for layer in vgg.layers[1:]]
     probe = keras.Model(vgg.input, {n: vgg.get_layer(n).output for n in names})
-    mistakes = dict(_PREPROCESS_MISTAKES)
+    mistakes = {name: MESSAGES[key] for name, key in _PREPROCESS_MISTAKES}
     asked = layers[index]
     for variant, x in _preprocess_variants(image).items():
         outputs = probe(x)
@@ -927,12 +951,11 @@ def _feature_hint(vgg: Any, image: Any, got: np.ndarray, layers: Sequence[str], 
 
 def _layer_hint(layer: str, asked: str, layers: Sequence[str], index: int, paper_name: Callable) -> str:
     if layer in layers:
-        return (f"output {index} holds {layer!r} but {asked!r} was asked for at that position: return the "
-                "feature maps in the order of layer_names.")
+        return MESSAGES["layer_order"].format(index=index, layer=layer, asked=asked)
     if layer.endswith("pool"):
-        return f"output {index} is the pooling layer {layer!r}; take the convolution {asked!r} itself."
-    return (f"wrong layer: output {index} comes from {layer!r} ({paper_name(layer)}), but {asked!r} "
-            f"({paper_name(asked)}) was asked for.")
+        return MESSAGES["layer_pool"].format(index=index, layer=layer, asked=asked)
+    return MESSAGES["layer_wrong"].format(index=index, layer=layer, asked=asked, paper=paper_name(layer),
+                                          asked_paper=paper_name(asked))
 
 
 # ----- the capstone: your own transfer loop ----------------------------------------------------
