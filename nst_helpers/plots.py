@@ -449,9 +449,9 @@ def algorithm_diagram(config: Any = None, *, size: tuple[float, float] = (13.0, 
 
 #: name -> ((x, y) centre, colour kind, width, height), in axes fractions.
 _DIAGRAM_LAYOUT = {
-    "content": ((0.08, 0.84), "image", 0.13, 0.12),
-    "generated": ((0.08, 0.58), "image", 0.13, 0.12),
-    "style": ((0.08, 0.32), "image", 0.13, 0.12),
+    "content": ((0.08, 0.84), "image", 0.15, 0.12),
+    "generated": ((0.08, 0.58), "image", 0.15, 0.12),
+    "style": ((0.08, 0.32), "image", 0.15, 0.12),
     "net": ((0.27, 0.58), "net", 0.12, 0.46),
     "features": ((0.46, 0.84), "feature", 0.13, 0.12),
     "grams": ((0.46, 0.32), "feature", 0.13, 0.14),
@@ -466,12 +466,12 @@ _DIAGRAM_LAYOUT = {
 
 def _forward_arrows(ax: Any) -> None:
     for y in (0.84, 0.58, 0.32):  # the three images into VGG
-        _arrow(ax, (0.145, y), (0.21, 0.58 + (y - 0.58) * 0.6))
+        _arrow(ax, (0.155, y), (0.21, 0.58 + (y - 0.58) * 0.6))
     _arrow(ax, (0.33, 0.7), (0.395, 0.83), label=None)
     _arrow(ax, (0.33, 0.46), (0.395, 0.33))
     _arrow(ax, (0.525, 0.84), (0.58, 0.84))
     _arrow(ax, (0.525, 0.32), (0.58, 0.32))
-    _arrow(ax, (0.145, 0.55), (0.58, 0.56), colour="#888888", curve=0.35)
+    _arrow(ax, (0.155, 0.55), (0.58, 0.56), colour="#888888", curve=0.35)
     ax.text(0.47, 0.455, "x's pixels (no network)", ha="center", fontsize=7.5, color="#888888")
     for y in (0.84, 0.58, 0.32):  # the three losses into the weighted sum
         _arrow(ax, (0.72, y), (0.805, 0.58 + (y - 0.58) * 0.35))
