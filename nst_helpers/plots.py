@@ -211,34 +211,47 @@ def show_gram(
     Returns:
         The figure holding the heat map (and its colour bar).
     """
-    array = np.asarray(gram, dtype=np.float64)
-    if array.ndim != 2 or array.shape[0] != array.shape[1]:
-        raise ValueError(f"A Gram matrix is square (C, C); got shape {array.shape}.")
-    if max_channels is not None:
-        array = array[:max_channels, :max_channels]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(size, size * 0.85))
-    else:
-        fig = ax.figure
-    positive = array[array > 0]
-    if log and (positive.size or vmax is not None):
-        top = vmax if vmax is not None else positive.max()
-        if vmin is not None:
-            bottom = vmin
-        elif vmax is not None:
-            bottom = top * 1e-6  # a fixed span, so heat maps given the same vmax share the whole scale
-        else:
-            bottom = max(positive.min(), top * 1e-6)
-        norm = mpl_colors.LogNorm(vmin=bottom, vmax=top, clip=True)
-    else:
-        norm = mpl_colors.Normalize(vmin=vmin, vmax=vmax)
-    shown = ax.imshow(array, cmap=cmap, norm=norm, interpolation="nearest")
+    array = _gram_array(gram, max_channels)
+    fig, ax = _target_axes(ax, (size, size * 0.85))
+    shown = ax.imshow(array, cmap=cmap, norm=_gram_colour_scale(array, log=log, vmin=vmin, vmax=vmax),
+                      interpolation="nearest")
     ax.set_xlabel("channel j")
     ax.set_ylabel("channel i")
     if title:
         ax.set_title(title, fontsize=10)
     fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
     return fig
+
+
+def _gram_array(gram: Any, max_channels: int | None) -> np.ndarray:
+    """A (C, C) float64 array, cut to its top-left ``max_channels`` block; ``ValueError`` if not square."""
+    array = np.asarray(gram, dtype=np.float64)
+    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+        raise ValueError(f"A Gram matrix is square (C, C); got shape {array.shape}.")
+    return array if max_channels is None else array[:max_channels, :max_channels]
+
+
+def _target_axes(ax: Any, figsize: tuple[float, float]) -> tuple[Figure, Any]:
+    """``ax`` and its figure, or a new figure with one axes."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax
+
+
+def _gram_colour_scale(array: np.ndarray, *, log: bool, vmin: float | None, vmax: float | None) -> mpl_colors.Normalize:
+    """Linear, or logarithmic over at most six decades (zeros get the darkest colour)."""
+    positive = array[array > 0]
+    if not log or not (positive.size or vmax is not None):
+        return mpl_colors.Normalize(vmin=vmin, vmax=vmax)
+    top = vmax if vmax is not None else positive.max()
+    if vmin is not None:
+        bottom = vmin
+    elif vmax is not None:
+        bottom = top * 1e-6  # a fixed span, so heat maps given the same vmax share the whole scale
+    else:
+        bottom = max(positive.min(), top * 1e-6)
+    return mpl_colors.LogNorm(vmin=bottom, vmax=top, clip=True)
 
 
 def plot_losses(
@@ -342,3 +355,131 @@ def animation(
         with open(path, "rb") as f:
             return f.read()
 
+
+
+# ----- the algorithm at a glance ---------------------------------------------------------------
+_BOX_COLOURS = {"image": "#dbe9f6", "net": "#e8e8e8", "feature": "#fdf0d5", "loss": "#f8d7da", "update": "#d8f0dc"}
+
+
+def _diagram_texts(config: Any) -> dict[str, str]:
+    """The labels of :func:`algorithm_diagram`, filled in from a :class:`TransferConfig`."""
+    from .layers import paper_name
+
+    content = ", ".join(paper_name(k) for k in config.content_layers) or "none"
+    n_style = len(config.style_layers)
+    style = (f"all {n_style} convolutions" if n_style == 13 and config.net == "vgg16"
+             else ", ".join(paper_name(k) for k in config.style_layers) or "none")
+    init = {"noise": "128 + U[0, 1) noise", "random": "U[0, 255) noise", "content": "the photo",
+            "style": "the painting"}.get(config.init, str(config.init))
+    step = {"seed": f"x ← clip(x − {config.step_size:g}/std(g) · g, 0, 255)",
+            "adam": f"Adam step (lr {config.learning_rate:g}), clip to 0–255",
+            "lbfgs": "L-BFGS step, x kept in 0–255"}[config.optimizer]
+    return {
+        "content": "photo\n(content image)",
+        "generated": f"generated image x\n(starts as {init})",
+        "style": "painting\n(style image)",
+        "net": f"{config.net.upper()}\n(frozen, trained)\n\nRGB → BGR,\n− ImageNet means",
+        "features": f"feature maps\nat {content}",
+        "grams": f"Gram matrices\nG = BᵀB\nat {style}",
+        "content_loss": "content loss\nMSE(F(x), F(photo))",
+        "style_loss": "style loss\nmean over layers of\nMSE(G(x), G(painting))",
+        "tv_loss": "denoise (TV) loss\nmean |neighbour differences|\nof x itself",
+        "total": (f"L = {config.content_weight:g}·Lc + {config.style_weight:g}·Ls\n+ {config.tv_weight:g}·Ltv"
+                  + ("\n\neach term divided by\nits own current value\n(the 1/loss weights)" if config.adaptive else "")),
+        "gradient": "gradient\ng = ∂L/∂x\n(tf.GradientTape)",
+        "update": f"update\n{step}\nrepeat {config.steps} times",
+    }
+
+
+def _box(ax: Any, xy: tuple[float, float], text: str, kind: str, *, width: float = 0.15, height: float = 0.13) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
+    x, y = xy
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.008",
+                                facecolor=_BOX_COLOURS[kind], edgecolor="#555555", linewidth=1.0))
+    ax.text(x, y, text, ha="center", va="center", fontsize=8)
+
+
+def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float], *, colour: str = "#333333",
+           curve: float = 0.0, label: str | None = None) -> None:
+    ax.annotate("", xy=end, xytext=start, arrowprops=dict(
+        arrowstyle="-|>", color=colour, lw=1.3, shrinkA=0, shrinkB=0, connectionstyle=f"arc3,rad={curve}"))
+    if label:
+        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.02, label, ha="center", fontsize=7.5,
+                color=colour)
+
+
+def algorithm_diagram(config: Any = None, *, size: tuple[float, float] = (13.0, 6.0)) -> Figure:
+    """Draw the whole style-transfer algorithm as boxes and arrows.
+
+    Photo, painting and the generated image go through the frozen VGG; the photo's feature
+    maps and the painting's Gram matrices are the targets; the three losses are weighted and
+    summed; the gradient of that sum with respect to the generated image's pixels updates
+    the image, and the loop repeats. The labels (layers, weights, step) come from ``config``.
+
+    Args:
+        config: a :class:`nst_helpers.config.TransferConfig`; ``None`` means the seed's recipe
+            (``TransferConfig.seed_recipe()``: content conv3_1, all 13 convolutions for style,
+            weights 2 / 9 / 0.4 with 1/loss scaling, step 10/std(grad)).
+        size: figure size in inches.
+
+    Returns:
+        The figure.
+
+    Introduced in notebooks/00_setup_and_images.ipynb.
+    """
+    from .config import TransferConfig
+
+    texts = _diagram_texts(config or TransferConfig.seed_recipe())
+    fig = Figure(figsize=size)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_axis_off()
+    for name, (xy, kind, width, height) in _DIAGRAM_LAYOUT.items():
+        _box(ax, xy, texts[name], kind, width=width, height=height)
+    _forward_arrows(ax)
+    _backward_arrows(ax)
+    ax.text(0.5, 0.97, "Style transfer: optimise the pixels of x, the network stays fixed", ha="center",
+            fontsize=11, weight="bold")
+    ax.text(0.5, 0.015, "black: forward pass (the targets of the photo and the painting are computed once); "
+            "green: the gradient flows back to x's pixels", ha="center", fontsize=8, color="#444444")
+    return fig
+
+
+#: name -> ((x, y) centre, colour kind, width, height), in axes fractions.
+_DIAGRAM_LAYOUT = {
+    "content": ((0.08, 0.84), "image", 0.15, 0.12),
+    "generated": ((0.08, 0.58), "image", 0.15, 0.12),
+    "style": ((0.08, 0.32), "image", 0.15, 0.12),
+    "net": ((0.27, 0.58), "net", 0.12, 0.46),
+    "features": ((0.46, 0.84), "feature", 0.13, 0.12),
+    "grams": ((0.46, 0.32), "feature", 0.13, 0.14),
+    "content_loss": ((0.65, 0.84), "loss", 0.14, 0.12),
+    "tv_loss": ((0.65, 0.58), "loss", 0.14, 0.12),
+    "style_loss": ((0.65, 0.32), "loss", 0.14, 0.14),
+    "total": ((0.88, 0.58), "loss", 0.15, 0.26),
+    "gradient": ((0.88, 0.12), "update", 0.15, 0.11),
+    "update": ((0.46, 0.12), "update", 0.3, 0.11),
+}
+
+
+def _forward_arrows(ax: Any) -> None:
+    for y in (0.84, 0.58, 0.32):  # the three images into VGG
+        _arrow(ax, (0.155, y), (0.21, 0.58 + (y - 0.58) * 0.6))
+    _arrow(ax, (0.33, 0.7), (0.395, 0.83), label=None)
+    _arrow(ax, (0.33, 0.46), (0.395, 0.33))
+    _arrow(ax, (0.525, 0.84), (0.58, 0.84))
+    _arrow(ax, (0.525, 0.32), (0.58, 0.32))
+    _arrow(ax, (0.155, 0.55), (0.58, 0.56), colour="#888888", curve=0.35)
+    ax.text(0.47, 0.455, "x's pixels (no network)", ha="center", fontsize=7.5, color="#888888")
+    for y in (0.84, 0.58, 0.32):  # the three losses into the weighted sum
+        _arrow(ax, (0.72, y), (0.805, 0.58 + (y - 0.58) * 0.35))
+
+
+def _backward_arrows(ax: Any) -> None:
+    green = "#1e7b34"
+    _arrow(ax, (0.88, 0.45), (0.88, 0.175), colour=green)
+    _arrow(ax, (0.805, 0.12), (0.61, 0.12), colour=green)
+    _arrow(ax, (0.31, 0.12), (0.08, 0.52), colour=green, curve=-0.3)
+    ax.text(0.13, 0.22, "new x: repeat", fontsize=8, color=green)

@@ -66,15 +66,29 @@ def deep_crash(f):
     return tf.reshape(f, (h, w, 7))  # wrong size: raises inside TensorFlow
 
 
+# Independent references: the checkers' own reference is the package's function, so accepting these
+# numpy/plain-TF versions is what proves the package function right (a self-comparison would prove nothing).
+DIVISORS = {"none": lambda h, w, c: 1.0, "hw": lambda h, w, c: h * w, "chw": lambda h, w, c: c * h * w,
+            "paper": lambda h, w, c: 2.0 * h * w}
+
+
+def gram_numpy_norm(norm):
+    def fn(f):
+        f = np.asarray(f, np.float64)
+        _, h, w, c = f.shape
+        return np.einsum("bijc,bijd->cd", f, f) / DIVISORS[norm](h, w, c)
+    return fn
+
+
 class TestGram:
-    def test_accepts_package_function(self, capsys):
-        ok, out = run(checks.check_gram_matrix, nst.losses.gram_matrix, capsys)
+    def test_accepts_an_independent_tf_version(self, capsys):
+        ok, out = run(checks.check_gram_matrix, lambda f: tf.einsum("bijc,bijd->cd", f, f), capsys)
         assert ok and "correct on all" in out
 
     @pytest.mark.parametrize("norm", ["hw", "chw", "paper"])
     def test_accepts_each_normalisation(self, norm, capsys):
-        ok, _ = run(checks.check_gram_matrix, lambda f: nst.losses.gram_matrix(f, normalize=norm), capsys, normalize=norm)
-        assert ok
+        ok, out = run(checks.check_gram_matrix, gram_numpy_norm(norm), capsys, normalize=norm)
+        assert ok, out
 
     def test_accepts_independent_numpy_version(self, capsys):
         ok, out = run(checks.check_gram_matrix, gram_numpy, capsys)
@@ -136,9 +150,9 @@ class TestCrashes:
 
 
 class TestContentLoss:
-    def test_accepts_package_function(self, capsys):
-        ok, _ = run(checks.check_content_loss, lambda a, b: nst.losses.content_loss({"x": a}, {"x": b}), capsys)
-        assert ok
+    def test_accepts_an_independent_version(self, capsys):
+        ok, out = run(checks.check_content_loss, lambda a, b: np.mean(np.square(np.asarray(a, np.float64) - b)), capsys)
+        assert ok, out
 
     def test_accepts_numpy_and_shape_1_scalar(self, capsys):
         ok, _ = run(checks.check_content_loss, lambda a, b: np.mean((np.asarray(a) - b) ** 2, keepdims=True)[0, 0, 0], capsys)
@@ -166,12 +180,11 @@ def style_fn(norm="none", gram_norm=None, reduce=tf.reduce_mean):
 
 class TestStyleLoss:
     @pytest.mark.parametrize("norm", ["none", "hw", "chw"])
-    def test_accepts_package_function(self, norm, capsys):
+    def test_accepts_an_independent_version(self, norm, capsys):
         def fn(features, target):
-            grams = {"x": nst.losses.gram_matrix(features, normalize=norm)}
-            return nst.losses.style_loss(grams, {"x": target})
-        ok, _ = run(checks.check_style_loss, fn, capsys, normalize=norm)
-        assert ok
+            return np.mean(np.square(gram_numpy_norm(norm)(features) - np.asarray(target, np.float64)))
+        ok, out = run(checks.check_style_loss, fn, capsys, normalize=norm)
+        assert ok, out
 
     @pytest.mark.parametrize("fn, words", [
         (style_fn(gram_norm="hw"), "Gram normalisation"),
@@ -202,9 +215,12 @@ def tv(dy=True, dx=True, op=tf.abs, reduce=tf.reduce_mean):
 
 
 class TestTotalVariation:
-    def test_accepts_package_function(self, capsys):
-        ok, _ = run(checks.check_total_variation_loss, nst.losses.total_variation_loss, capsys)
-        assert ok
+    def test_accepts_a_numpy_version(self, capsys):
+        def fn(image):
+            x = np.asarray(image, np.float64)
+            return np.abs(np.diff(x, axis=1)).mean() + np.abs(np.diff(x, axis=2)).mean()
+        ok, out = run(checks.check_total_variation_loss, fn, capsys)
+        assert ok, out
 
     def test_accepts_independent_version(self, capsys):
         ok, _ = run(checks.check_total_variation_loss, tv(), capsys)
@@ -246,14 +262,10 @@ class TestFeatureExtractor:
         ok, out = run(checks.check_feature_extractor, extractor(), capsys)
         assert ok, out
 
-    def test_accepts_the_package_extractor_with_the_same_weights(self, capsys):
-        def fn(vgg, layer_names):
-            fx = nst.model.FeatureExtractor(layer_names, weights=None)
-            for layer in fx.model.layers:
-                if layer.get_weights():
-                    layer.set_weights(vgg.get_layer(layer.name).get_weights())
-            return lambda image: list(fx(image).values())
-        ok, out = run(checks.check_feature_extractor, fn, capsys)
+    def test_accepts_an_extractor_with_its_own_numpy_preprocessing(self, capsys):
+        def numpy_prep(image):
+            return np.asarray(image, np.float32)[..., ::-1] - MEANS_BGR  # BGR minus the ImageNet means
+        ok, out = run(checks.check_feature_extractor, extractor(prep=numpy_prep), capsys)
         assert ok, out
 
     @pytest.mark.parametrize("fn, words", [
@@ -299,12 +311,11 @@ def test_crash_inside_tf_function_names_the_learners_line(capsys):
 
 
 # ----- check_seed_step ------------------------------------------------------------------------------
-def test_seed_step_accepts_the_package_update_and_an_independent_numpy_one(capsys):
+def test_seed_step_accepts_an_independent_numpy_update(capsys):
     def numpy_step(image, grad, step_size):
         g = np.asarray(grad, np.float64)
         return np.clip(np.asarray(image) - step_size / (g.std() + 1e-8) * g, 0, 255)
 
-    assert checks.check_seed_step(nst.transfer.seed_update)
     assert checks.check_seed_step(numpy_step)
     assert "correct" in capsys.readouterr().out
 
@@ -322,3 +333,153 @@ def test_seed_step_accepts_the_package_update_and_an_independent_numpy_one(capsy
 def test_seed_step_rejects_typical_mistakes_with_a_hint(capsys, wrong, words):
     assert not checks.check_seed_step(wrong)
     assert words in capsys.readouterr().out
+
+
+# ----- the capstone: a whole transfer loop ------------------------------------------------------
+CONV = nst.layers.conv_layers("vgg16")
+MEANS_BGR = np.array([103.939, 116.779, 123.68], np.float32)
+
+
+@pytest.fixture(scope="module")
+def vgg_all():
+    """The 13 convolutions of the trained VGG16 the package resolves, fed preprocessed input."""
+    vgg = checks.load_vgg()
+    return keras.Model(vgg.input, [vgg.get_layer(n).output for n in CONV])
+
+
+def seed_loop(vgg_all, *, sign=1.0, adaptive=True, content_layer="block3_conv1", gram_divisor=lambda hw, c: 1.0,
+              preprocess=True, targets="fixed", return_init=False, adam=None):
+    """An independent port of the blog's transfer(): own preprocessing, Gram, losses and step in plain TF.
+
+    Each keyword makes one typical mistake."""
+
+    def features(x):
+        x = tf.convert_to_tensor(x, tf.float32)
+        if preprocess:
+            x = x[..., ::-1] - MEANS_BGR
+        return dict(zip(CONV, vgg_all(x)))
+
+    def gram(a):
+        _, h, w, c = a.shape
+        b = tf.reshape(a, (h * w, c))
+        return tf.einsum("pi,pj->ij", b, b) / gram_divisor(h * w, c)
+
+    def targets_of(content, style):
+        return features(content)[content_layer], [gram(f) for k, f in features(style).items()]
+
+    def loop(content, style, init, steps):
+        x = tf.Variable(init)
+        c_target, s_targets = targets_of(content, style)
+        optimizer = keras.optimizers.Adam(learning_rate=5.0)
+        for _ in range(steps):
+            if targets == "from image":
+                c_target, s_targets = targets_of(x, x)
+            with tf.GradientTape() as tape:
+                f = features(x)
+                lc = tf.reduce_mean(tf.square(f[content_layer] - c_target))
+                ls = tf.add_n([tf.reduce_mean(tf.square(gram(f[k]) - t)) for k, t in zip(CONV, s_targets)]) / len(CONV)
+                ld = (tf.reduce_mean(tf.abs(x[:, 1:] - x[:, :-1])) + tf.reduce_mean(tf.abs(x[:, :, 1:] - x[:, :, :-1])))
+                if adaptive:
+                    lc, ls, ld = (loss / tf.stop_gradient(loss + 1e-10) for loss in (lc, ls, ld))
+                total = 2.0 * lc + 9.0 * ls + 0.4 * ld
+            g = tape.gradient(total, x)
+            if adam is None:
+                x.assign(tf.clip_by_value(x - sign * 10.0 / (tf.math.reduce_std(g) + 1e-8) * g, 0.0, 255.0))
+                continue
+            if adam == "new each step":
+                optimizer = keras.optimizers.Adam(learning_rate=5.0)
+            optimizer.apply_gradients([(sign * g, x)])
+            x.assign(tf.clip_by_value(x, 0.0, 255.0))
+        return init if return_init else x
+
+    return loop
+
+
+class TestTransferLoop:
+    def test_accepts_an_independent_port(self, vgg_all, capsys):
+        ok, out = run(checks.check_transfer_loop, seed_loop(vgg_all), capsys)
+        assert ok, out
+        assert "same images" in out
+
+    def test_accepts_numpy_unbatched_result(self, vgg_all, capsys):
+        loop = seed_loop(vgg_all)
+        ok, out = run(checks.check_transfer_loop, lambda *a: np.asarray(loop(*a))[0], capsys)
+        assert ok, out
+
+    @pytest.mark.parametrize("mistake, words", [
+        (dict(sign=-1.0), "up the gradient"),
+        (dict(adaptive=False), "1/loss weights"),
+        (dict(content_layer="block4_conv2"), "conv4_2"),
+        (dict(gram_divisor=lambda hw, c: hw), "divided by H*W"),
+        (dict(preprocess=False), "raw RGB"),
+        (dict(targets="from image"), "before the loop"),
+        (dict(return_init=True), "start image unchanged"),
+    ])
+    def test_rejects_typical_wrong_loops_with_the_right_hint(self, vgg_all, mistake, words, capsys):
+        ok, out = run(checks.check_transfer_loop, seed_loop(vgg_all, **mistake), capsys)
+        assert not ok
+        assert words in out, out
+
+    def test_stub_and_bad_results(self, capsys):
+        ok, out = run(checks.check_transfer_loop, stub, capsys)
+        assert not ok and "not implemented" in out
+        ok, out = run(checks.check_transfer_loop, lambda c, s, i, n: i[0, :8], capsys)
+        assert not ok and "shape" in out
+
+    @pytest.mark.parametrize("optimizer", ["seed", "adam"])
+    def test_the_hint_machinery_without_a_mistake_is_the_reference(self, optimizer):
+        run_ = checks._loop_run(checks.LOOP_SIZE, optimizer)
+        for _, init, steps in run_.starts():
+            assert np.max(np.abs(run_._loop(init, steps) - run_.reference(init, steps))) <= 1e-3
+
+
+# ----- checked tweak experiments: the do-nothing answer fails, a known-good answer passes ---------------------
+class TestTweaks:
+    def test_style_layers(self, capsys):
+        ok, out = run(checks.check_style_layers_choice, nst.TransferConfig.default().style_layers, capsys)
+        assert not ok and "leave out the deep layers" in out
+        ok, out = run(checks.check_style_layers_choice, ("conv1_1", "conv2_1"), capsys)
+        assert ok, out
+        ok, out = run(checks.check_style_layers_choice, ("conv4_1", "conv5_1"), capsys)
+        assert not ok and "include the shallow layers" in out
+
+    def test_weight_change(self, capsys):
+        ok, out = run(checks.check_weight_change, nst.TransferConfig.default(), capsys)
+        assert not ok and "changed: nothing" in out
+        ok, out = run(checks.check_weight_change, nst.TransferConfig.default(content_weight=100.0, tv_weight=2.0), capsys)
+        assert not ok and "exactly one" in out
+        ok, out = run(checks.check_weight_change, nst.TransferConfig.default(content_weight=100.0), capsys)
+        assert ok, out
+        ok, out = run(checks.check_weight_change, nst.TransferConfig.default(content_weight=300.0), capsys)
+        assert not ok and "barely stylised" in out
+
+    def test_bigger_strokes(self, capsys):
+        ok, out = run(checks.check_bigger_strokes, nst.TransferConfig.default(), capsys)
+        assert not ok and "did not grow" in out
+        ok, out = run(checks.check_bigger_strokes, nst.TransferConfig.default(style_scale=2.0), capsys)
+        assert ok, out
+
+    def test_init_choice(self, capsys):
+        ok, out = run(checks.check_init_choice, nst.TransferConfig.seed_recipe(), capsys)
+        assert not ok and "init='content'" in out
+        ok, out = run(checks.check_init_choice, nst.TransferConfig.seed_recipe(init="content"), capsys)
+        assert ok, out
+
+    def test_not_a_config(self, capsys):
+        ok, out = run(checks.check_bigger_strokes, {"style_scale": 2}, capsys)
+        assert not ok and "TransferConfig" in out
+
+
+class TestAdamLoop:
+    def test_accepts_an_independent_port(self, vgg_all, capsys):
+        ok, out = run(checks.check_adam_loop, seed_loop(vgg_all, adam="once"), capsys)
+        assert ok, out
+
+    @pytest.mark.parametrize("mistake, words", [
+        (dict(adam="new each step"), "new Adam optimiser inside the loop"),
+        (dict(adam="once", sign=-1.0), "up the gradient"),
+        (dict(adam=None), "seed's 10/std(grad) step"),
+    ])
+    def test_rejects_typical_wrong_loops_with_the_right_hint(self, vgg_all, mistake, words, capsys):
+        ok, out = run(checks.check_adam_loop, seed_loop(vgg_all, **mistake), capsys)
+        assert not ok and words in out, out

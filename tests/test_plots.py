@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+import nst_helpers as nst  # noqa: E402
 from nst_helpers import plots  # noqa: E402
 
 
@@ -155,3 +156,20 @@ def test_animation_html_and_errors():
         plots.animation([])
     with pytest.raises(ValueError, match="fmt"):
         plots.animation([_image()], fmt="mp4")
+
+
+def test_algorithm_diagram_draws_every_step_with_the_seeds_choices():
+    fig = plots.algorithm_diagram()
+    text = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for words in ("VGG16", "conv3_1", "all 13 convolutions", "Gram", "2·Lc", "9·Ls", "0.4·Ltv", "1/loss",
+                  "10/std(g)", "GradientTape", "repeat 60 times", "128 + U[0, 1) noise"):
+        assert words in text, words
+    assert len(fig.axes[0].patches) == 12  # one box per step
+    fig.canvas.draw()  # renders without error
+
+
+def test_algorithm_diagram_follows_the_config():
+    cfg = nst.TransferConfig.default()
+    text = " ".join(t.get_text() for t in plots.algorithm_diagram(cfg).axes[0].texts)
+    assert "conv4_2" in text and "conv5_1" in text and "L-BFGS" in text and "the photo" in text
+    assert "1/loss" not in text
