@@ -255,10 +255,16 @@ def prepare(args: argparse.Namespace) -> Inputs:
 
 # ----- the command ---------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``nst`` with ``argv`` (default: the command line); returns the exit status.
+
+    Called as a program (``argv=None``), SIGINT and SIGTERM stay ignored after the run, so a
+    signal during the interpreter's shutdown cannot turn a written result into a kill; called
+    in-process (a notebook, a test), the previous handlers come back.
+    """
     args = build_parser().parse_args(argv)
     stopper = _Stopper()
     try:
-        with stopper.installed():
+        with stopper.installed(restore=argv is not None):
             return _run(args, stopper)
     except NSTError as err:
         if args.debug:
@@ -402,7 +408,8 @@ class _Stopper:
         return on_step
 
     @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
+    def installed(self, *, restore: bool = True) -> Iterator[None]:
+        """Handle SIGINT and SIGTERM inside the block; afterwards restore the old handlers, or ignore both."""
         if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
             yield
             return
@@ -411,7 +418,7 @@ class _Stopper:
             yield
         finally:
             for s, handler in previous.items():
-                signal.signal(s, handler)
+                signal.signal(s, handler if restore else signal.SIG_IGN)
 
 
 class _Progress:

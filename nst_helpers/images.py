@@ -22,7 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-from typing import BinaryIO, Union
+from typing import BinaryIO, Sequence, Union
 
 import cv2
 import numpy as np
@@ -391,7 +391,7 @@ OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 def save_image(
     image: np.ndarray, path: str | os.PathLike, *, quality: int = 95, overwrite: bool = True,
-    overwrite_hint: str = "overwrite=True",
+    inputs: Sequence[str | os.PathLike] = (), overwrite_hint: str = "overwrite=True",
 ) -> pathlib.Path:
     """Save an image as PNG or JPEG (chosen by the suffix), atomically.
 
@@ -406,6 +406,7 @@ def save_image(
         quality: JPEG quality, 1-95.
         overwrite: replace an existing file (the default, as notebooks re-run); with ``False``
             an existing file, even one that appears during the save, is never replaced.
+        inputs: files never to replace, even with ``overwrite`` (e.g. the photo of the run).
         overwrite_hint: how the caller spells "overwrite" in error messages.
 
     Returns:
@@ -421,7 +422,8 @@ def save_image(
         raise ImageError(f"{path}: unsupported output type {path.suffix!r}; use .png or .jpg.")
     buffer = io.BytesIO()
     Image.fromarray(to_uint8(image)).save(buffer, format=fmt, **({"quality": quality} if fmt == "JPEG" else {}))
-    return safe_write.write_bytes(path, buffer.getvalue(), overwrite=overwrite, overwrite_hint=overwrite_hint)
+    return safe_write.write_bytes(path, buffer.getvalue(), overwrite=overwrite, inputs=inputs,
+                                  overwrite_hint=overwrite_hint)
 
 
 def data_path(kind: str, name: str | None = None) -> pathlib.Path:

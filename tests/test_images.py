@@ -350,3 +350,12 @@ def test_save_image_uses_the_safe_write_rules(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
     I.save_image(np.full((4, 4, 3), 255.0), path)  # the default replaces (notebooks re-run)
     assert I.load_image(path).min() == 255 and safe_write.temp_files(path) == []
+
+
+def test_save_image_never_replaces_an_input(tmp_path):
+    photo = tmp_path / "photo.png"
+    I.save_image(np.zeros((4, 4, 3)), photo)
+    before = photo.read_bytes()
+    with pytest.raises(safe_write.OutputError, match="input"):
+        I.save_image(np.full((4, 4, 3), 255.0), photo, inputs=[photo])  # the panel's Save onto its photo
+    assert photo.read_bytes() == before
