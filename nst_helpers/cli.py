@@ -305,12 +305,12 @@ def _write_results(result: Any, run: Inputs, overwrite: bool, stopper: _Stopper)
     """Write the image, then the report; a signal now is only noted (the work is kept)."""
     code = EXIT_SIGNAL.get(stopper.signum, EXIT_OK)
     output, moved = _save(run.files.output, overwrite, lambda p: images.save_image(
-        result.image, p, overwrite=overwrite, overwrite_hint="--overwrite"))
+        result.image, p, overwrite=overwrite, inputs=run.files.inputs, overwrite_hint="--overwrite"))
     if run.files.report is not None:
         report = report_dict(result, run, output=output, signum=stopper.signum, exit_code=code or int(moved))
         data = (json.dumps(report, indent=2) + "\n").encode()
         _, report_moved = _save(run.files.report, overwrite, lambda p: safe_write.write_bytes(
-            p, data, overwrite=overwrite, overwrite_hint="--overwrite"))
+            p, data, overwrite=overwrite, inputs=run.files.inputs, overwrite_hint="--overwrite"))
         moved = moved or report_moved
     _summary(result, output)
     return code or (EXIT_ERROR if moved else EXIT_OK)

@@ -79,13 +79,13 @@ def load_image(
     if isinstance(source, np.ndarray):
         return _from_array(source, max_size, min_side=min_side, float_max=float_max, name="image array")
     if isinstance(source, Image.Image):
-        return _from_pil(source, max_size, min_side=min_side, name="PIL image")
+        return _from_pil(source, max_size, min_side=min_side, float_max=float_max, name="PIL image")
     data, name = _read_bytes(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             pil = Image.open(io.BytesIO(data))
-            return _from_pil(pil, max_size, min_side=min_side, name=name)
+            return _from_pil(pil, max_size, min_side=min_side, float_max=float_max, name=name)
     except ImageError:
         raise
     except Exception as err:  # PIL raises many types for broken files
@@ -228,7 +228,8 @@ def _fetch(url: str, end: float, max_bytes: int, box: dict) -> None:
         box["error"] = f"{type(err).__name__}: {err}"
 
 
-def _from_pil(pil: Image.Image, max_size: int | None, *, min_side: int | None = None, name: str) -> np.ndarray:
+def _from_pil(pil: Image.Image, max_size: int | None, *, min_side: int | None = None,
+              float_max: float | None = None, name: str) -> np.ndarray:
     if pil.width * pil.height > MAX_PIXELS:
         raise ImageError(f"{name}: {pil.width}x{pil.height} is too large. Resize it below {MAX_PIXELS:,} pixels.")
     _check_side(pil.width, pil.height, min_side, name)
@@ -236,7 +237,8 @@ def _from_pil(pil: Image.Image, max_size: int | None, *, min_side: int | None = 
         pil.draft("RGB", (max_size, max_size))  # decode at 1/2, 1/4 or 1/8 scale: saves memory and time
     pil = ImageOps.exif_transpose(pil)
     array = _pil_to_array(pil)
-    return _from_array(array, max_size, float_max=255.0, name=name)
+    # 16/32-bit integer modes arrive already scaled to 0-255 (a dark one must not be read as [0, 1])
+    return _from_array(array, max_size, float_max=float_max if pil.mode == "F" else 255.0, name=name)
 
 
 def _check_side(width: int, height: int, min_side: int | None, name: str) -> None:

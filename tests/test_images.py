@@ -359,3 +359,8 @@ def test_save_image_never_replaces_an_input(tmp_path):
     with pytest.raises(safe_write.OutputError, match="input"):
         I.save_image(np.full((4, 4, 3), 255.0), photo, inputs=[photo])  # the panel's Save onto its photo
     assert photo.read_bytes() == before
+
+
+def test_dark_16_bit_png_is_not_mistaken_for_a_0_1_image():
+    dark = np.full((4, 4), 200, np.uint16)  # 200/65535: below one 8-bit grey level
+    np.testing.assert_allclose(I.load_image(_png_bytes(Image.fromarray(dark))), 200 / 65535 * 255, atol=1e-3)
