@@ -14,7 +14,8 @@ import importlib.util
 import os
 import pathlib
 import socket
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

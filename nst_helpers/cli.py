@@ -19,7 +19,8 @@ import pathlib
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import arguments, controls, images, safe_write
 from .config import INITS, OPTIMIZERS, PRECISIONS, PRESERVE_COLORS, PRESETS, TransferConfig, preset
@@ -66,12 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         "With no images, uses the bundled default photo and painting.",
         epilog="Example: nst photo.jpg painting.jpg -o out.png --size 384 --report run.json",
     )
-    p.add_argument("content", nargs="?", help="content photo (default: bundled %s)" % images.DEFAULTS["content"])
+    p.add_argument("content", nargs="?", help="content photo (default: bundled {})".format(images.DEFAULTS["content"]))
     p.add_argument("styles", nargs="*", metavar="style",
-                   help="one or more style images (default: bundled %s)" % images.DEFAULTS["style"])
+                   help="one or more style images (default: bundled {})".format(images.DEFAULTS["style"]))
     p.add_argument("-o", "--output", help="output .png or .jpg (default: outputs/<content>_<style>.png)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output or report file")
-    p.add_argument("--preset", choices=sorted(PRESETS), default="default", help="starting recipe; other options change it")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                   help="starting recipe; other options change it")
     p.add_argument("--size", type=int, help="longest side in pixels (seed preset: square side)")
     p.add_argument("--steps", type=int, help="optimisation steps")
     p.add_argument("--optimizer", choices=OPTIMIZERS)
@@ -278,7 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # a bug or a system fault: still one line, the traceback on request
         if args.debug:
             raise
-        print(f"nst: unexpected {type(err).__name__}: {err} (run again with --debug for the traceback)", file=sys.stderr)
+        print(f"nst: unexpected {type(err).__name__}: {err} (run again with --debug for the traceback)",
+              file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -356,7 +359,8 @@ def report_dict(result: Any, run: Inputs, *, output: pathlib.Path, signum: int |
         "output": str(output),
         "output_size": list(result.image.shape[:2]),
         "content": {"path": str(run.files.content), "size": list(run.content.shape[:2])},
-        "styles": [{"path": str(p), "size": list(s.shape[:2])} for p, s in zip(run.files.styles, run.styles)],
+        "styles": [{"path": str(p), "size": list(s.shape[:2])}
+                   for p, s in zip(run.files.styles, run.styles, strict=True)],
     }
     if run.files.masks:
         report["masks"] = [str(m) for m in run.files.masks]

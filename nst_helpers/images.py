@@ -22,7 +22,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-from typing import BinaryIO, Sequence, Union
+from collections.abc import Sequence
+from typing import BinaryIO, Union
 
 import cv2
 import numpy as np
@@ -31,7 +32,7 @@ from PIL import Image, ImageOps
 from . import safe_write
 from .errors import ImageError
 
-ImageSource = Union[str, os.PathLike, bytes, BinaryIO, np.ndarray, Image.Image]
+ImageSource = Union[str, os.PathLike, bytes, BinaryIO, np.ndarray, Image.Image]  # noqa: UP007 (a runtime alias)
 
 #: Refuse images with more pixels than this (decompression-bomb guard; Pillow's own limit, ~89 Mpx).
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
@@ -379,7 +380,8 @@ def check_min_size(image: np.ndarray, *, minimum: int = MIN_SIDE, name: str = "i
     """Raise :class:`ImageError` if a side is shorter than VGG's pooling needs."""
     if min(image.shape[:2]) < minimum:
         raise ImageError(
-            f"{name} is {image.shape[1]}x{image.shape[0]} px; VGG needs at least {minimum} px on each side. Use a bigger image or a larger size."
+            f"{name} is {image.shape[1]}x{image.shape[0]} px; VGG needs at least {minimum} px on each side. "
+            "Use a bigger image or a larger size."
         )
 
 

@@ -28,7 +28,7 @@ import re
 import secrets
 import stat
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from .errors import NSTError
 

@@ -118,7 +118,8 @@ def test_big_photo_is_read_small_with_a_notice(tmp_path, capsys):
 def test_help_lists_the_options():
     text = cli.build_parser().format_help()
     for option in ("--size", "--steps", "--preset", "--optimizer", "--content-weight", "--style-weight", "--tv-weight",
-                   "--content-layers", "--style-layers", "--net", "--weights", "--init", "--seed", "--report", "--quiet"):
+                   "--content-layers", "--style-layers", "--net", "--weights", "--init", "--seed", "--report",
+                   "--quiet", "--version"):
         assert option in text
 
 
@@ -202,7 +203,7 @@ def test_unbounded_options_are_refused_at_once(capsys):
 HOUSE_MERGED = hasattr(nst.config, "MAX_WEIGHT")  # the house helper's config ranges (issue 12, defects 6-8)
 
 
-@pytest.mark.xfail(not HOUSE_MERGED, reason="needs the house branch's layer-range parsing (layers.py)", strict=True)
+@pytest.mark.xfail(not HOUSE_MERGED, reason="needs the house branch's layer-range parsing (layers.py)", run=False)
 def test_huge_layer_range_is_refused_without_eating_memory(tmp_path):
     """Defect 6: --style-layers 0-99999999 took 4 GB of RAM and 7-11 s just to be rejected."""
     import resource
@@ -211,7 +212,8 @@ def test_huge_layer_range_is_refused_without_eating_memory(tmp_path):
         resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
 
     proc = subprocess.run([sys.executable, "-m", "nst_helpers", "--style-layers", "0-99999999", "-o",
-                           str(tmp_path / "o.png")], capture_output=True, text=True, timeout=60, preexec_fn=limit_memory)
+                           str(tmp_path / "o.png")], capture_output=True, text=True, timeout=60,
+                          preexec_fn=limit_memory)
     assert proc.returncode == 2 and proc.stderr.startswith("nst: error:") and len(proc.stderr.splitlines()) == 1
 
 

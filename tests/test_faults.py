@@ -34,11 +34,13 @@ class _Run:
         self.folder, self.out, self.report = folder, folder / "o.png", folder / "r.json"
         env = dict(os.environ, NST_WEIGHTS="offline-hed-vgg16", PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "nst_helpers", "--size", "64", "-o", str(self.out), "--report", str(self.report), *args],
+            [sys.executable, "-m", "nst_helpers", "--size", "64", "-o", str(self.out), "--report", str(self.report),
+             *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )
         self.err, self.stdout = "", ""
-        self._readers = [threading.Thread(target=self._read, args=(name,), daemon=True) for name in ("stderr", "stdout")]
+        self._readers = [threading.Thread(target=self._read, args=(name,), daemon=True)
+                         for name in ("stderr", "stdout")]
         for reader in self._readers:
             reader.start()
 
@@ -61,7 +63,7 @@ class _Run:
             self.proc.send_signal(signum)
             time.sleep(every)
 
-    def finish(self) -> "_Run":
+    def finish(self) -> _Run:
         self.proc.wait(timeout=TIMEOUT)
         for reader in self._readers:
             reader.join(10)
