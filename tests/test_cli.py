@@ -118,7 +118,8 @@ def test_big_photo_is_read_small_with_a_notice(tmp_path, capsys):
 def test_help_lists_the_options():
     text = cli.build_parser().format_help()
     for option in ("--size", "--steps", "--preset", "--optimizer", "--content-weight", "--style-weight", "--tv-weight",
-                   "--content-layers", "--style-layers", "--net", "--weights", "--init", "--seed", "--report", "--quiet"):
+                   "--content-layers", "--style-layers", "--net", "--weights", "--init", "--seed", "--report",
+                   "--quiet", "--version"):
         assert option in text
 
 
@@ -146,7 +147,8 @@ def test_console_script_and_python_dash_m_really_run():
 def _refused(args, words, capsys):
     """Run ``nst args`` in-process; assert one stderr line with ``words``, exit 2, transfer never imported."""
     sys.modules.pop("nst_helpers.transfer", None)
-    rc = cli.main(args)
+    tiny = [] if "--size" in args else ["--size", "48", "--steps", "1", "-q"]  # were it to run, run briefly
+    rc = cli.main(tiny + args)
     err = capsys.readouterr().err.strip()
     assert rc == 2 and err.startswith("nst: error:") and len(err.splitlines()) == 1, err
     assert re.search(words, err), err
@@ -201,7 +203,7 @@ def test_unbounded_options_are_refused_at_once(capsys):
 HOUSE_MERGED = hasattr(nst.config, "MAX_WEIGHT")  # the house helper's config ranges (issue 12, defects 6-8)
 
 
-@pytest.mark.xfail(not HOUSE_MERGED, reason="needs the house branch's layer-range parsing (layers.py)", strict=True)
+@pytest.mark.xfail(not HOUSE_MERGED, reason="needs the house branch's layer-range parsing (layers.py)", run=False)
 def test_huge_layer_range_is_refused_without_eating_memory(tmp_path):
     """Defect 6: --style-layers 0-99999999 took 4 GB of RAM and 7-11 s just to be rejected."""
     import resource
@@ -210,14 +212,16 @@ def test_huge_layer_range_is_refused_without_eating_memory(tmp_path):
         resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
 
     proc = subprocess.run([sys.executable, "-m", "nst_helpers", "--style-layers", "0-99999999", "-o",
-                           str(tmp_path / "o.png")], capture_output=True, text=True, timeout=60, preexec_fn=limit_memory)
+                           str(tmp_path / "o.png")], capture_output=True, text=True, timeout=60,
+                          preexec_fn=limit_memory)
     assert proc.returncode == 2 and proc.stderr.startswith("nst: error:") and len(proc.stderr.splitlines()) == 1
 
 
 @pytest.mark.parametrize("args, words", [
     (["--style-weight", "1e300"], "style.weight"),
     (["--content-weight", "1e38", "--init", "random"], "content.weight"),
-    (["--style-blend", "1e308,1e308", "--", "a.png", "b.png"], "style.blend"),
+    (["--style-blend", "1e308,1e308", str(nst.images.data_path("style")), str(nst.images.data_path("style"))],
+     "style.blend"),
 ])
 def test_weights_that_overflow_float32_are_refused(args, words, capsys):
     """Defect 7: the run stopped at step 0, wrote random noise as the result and exited 0."""
