@@ -198,6 +198,10 @@ def check_env(name: str, py: pathlib.Path, work: pathlib.Path, *, notebooks: boo
     if notebooks:
         if name == "colab":
             content, env = colab_content(work)
+            # as on Colab, only the bootstrap's clone can provide the package
+            probe = subprocess.run([py, "-c", "import nst_helpers"], cwd=content, env=env, capture_output=True)
+            if probe.returncode == 0:
+                raise SystemExit("compat: nst_helpers is importable in the Colab-like env before the bootstrap ran")
             args = [*NBVAL, "--nbval-sanitize-with", content / "nbval_sanitize.cfg", "--rootdir", content, content]
             code, counts = pytest(py, args, cwd=content, env=env, log=work / "notebooks.log")
             clones = sorted(str(p.parent.relative_to(content)) for p in content.glob("**/nst-helpers/.git"))
