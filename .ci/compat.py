@@ -7,7 +7,8 @@
   startup file imports a stand-in ``google.colab`` (so ``IS_COLAB`` is true), and their first cell clones this
   checkout (``NST_REPO``) and puts the clone on ``sys.path``, exactly as on Colab. It clones the last commit.
 * ``floors``: every lower bound of ``pyproject.toml`` pinned with ``==`` (dependencies, the ``test`` and
-  ``widgets`` extras, and the build backend), so the floors we declare are the floors this tested.
+  ``widgets`` extras, the build backend, and Python itself where that version is found), so the floors we
+  declare are the floors this tested.
 
 Environments live in ``$NST_COMPAT_DIR`` (default ``$TMPDIR/nst-compat``) and are reused while their package list
 is unchanged. Needs the network to PyPI (two TensorFlows, ~1.5 GB). Usage::
@@ -81,6 +82,14 @@ def floors_requirements(project: dict) -> list[str]:
 def build_floor(project: dict) -> str:
     (backend,) = [r for r in project["build-system"]["requires"] if requirement_name(r) == "setuptools"]
     return floor_pin(backend)
+
+
+def python_floor(project: dict) -> str:
+    """``requires-python = ">=3.11"`` -> ``"3.11"``."""
+    match = re.fullmatch(r">=\s*(3\.\d+)", project["project"]["requires-python"].strip())
+    if match is None:
+        raise SystemExit("compat: requires-python must be a plain lower bound `>=3.N`")
+    return match.group(1)
 
 
 def colab_requirements(project: dict) -> list[str]:
@@ -236,7 +245,8 @@ def main() -> int:
     project = pyproject()
     specs = {
         "colab": (lambda: find_python("3.12"), colab_requirements(project), None),
-        "floors": (lambda: sys.executable, [build_floor(project), *floors_requirements(project)], ".[test,widgets]"),
+        "floors": (lambda: find_python(python_floor(project)), [build_floor(project), *floors_requirements(project)],
+                   ".[test,widgets]"),
     }
     if args.print_requirements:
         for name in envs:
