@@ -115,7 +115,7 @@ def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 def make_env(where: pathlib.Path, python: str, requirements: list[str], *, editable: str | None) -> pathlib.Path:
     """A venv with exactly ``requirements`` (reused while they and the Python are unchanged); returns its python."""
-    spec = json.dumps({"python": python, "requirements": requirements, "editable": editable}, sort_keys=True)
+    spec = json.dumps({"python": os.path.realpath(python), "requirements": requirements, "editable": editable}, sort_keys=True)
     stamp = where / "compat-stamp.json"
     py = where / "bin" / "python"
     if stamp.is_file() and stamp.read_text() == spec and py.exists():
