@@ -14,6 +14,7 @@ Introduced in notebooks/04_transfer_loop.ipynb.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import numbers
 import os
@@ -365,7 +366,7 @@ def _scales(value: Any) -> tuple[int, ...] | None:
     scales = tuple(_as_int("scales", s, MIN_SIZE, MAX_SIZE) for s in value)
     if not 0 < len(scales) <= MAX_SCALES:
         raise ConfigError(f"scales={scales} must list 1 to {MAX_SCALES} sizes, e.g. 128,256,512 (or None).")
-    if any(b <= a for a, b in zip(scales[:-1], scales[1:], strict=True)):
+    if any(b <= a for a, b in itertools.pairwise(scales)):
         raise ConfigError(f"scales={scales} must grow, e.g. 128,256,512.")
     return scales
 

@@ -105,6 +105,7 @@ def test_check_net_is_case_insensitive():
     [("2-4", ("block2_conv1", "block2_conv2", "block3_conv1")), ("0-0", ("block1_conv1",)),
      ("12-12", ("block5_conv3",)), ("11 - 12", ("block5_conv2", "block5_conv3")),
      ("conv1_1,5-6", ("block1_conv1", "block3_conv2", "block3_conv3")), (" ALL ", layers.conv_layers("vgg16"))],
+    ids=["2-4", "0-0", "12-12", "spaced-range", "name-and-range", "spaced-ALL"],
 )
 def test_parse_layer_list_ranges(text, expected):
     assert layers.parse_layer_list(text) == expected
@@ -115,7 +116,8 @@ def test_parse_layer_list_vgg19():
     assert layers.parse_layer_list("14-15", "vgg19") == ("block5_conv3", "block5_conv4")
 
 
-@pytest.mark.parametrize("text", ["0-13", "5-2", "13-13", "0-99999999", "0-" + "9" * 5000])
+@pytest.mark.parametrize("text", ["0-13", "5-2", "13-13", "0-99999999", "0-" + "9" * 5000],
+                         ids=["past-end", "backwards", "13", "0-99999999", "5000-digits"])
 def test_ranges_outside_the_network_are_refused_before_expanding(text):
     import tracemalloc
 
@@ -127,7 +129,8 @@ def test_ranges_outside_the_network_are_refused_before_expanding(text):
     assert peak < 1_000_000  # a list of 10^8 indices would take gigabytes
 
 
-@pytest.mark.parametrize("given", ["conv1_1,relu1_1,0", "block2_conv1,conv2_1", "0-3,2", ["conv1_1", 0]])
+@pytest.mark.parametrize("given", ["conv1_1,relu1_1,0", "block2_conv1,conv2_1", "0-3,2", ["conv1_1", 0]],
+                         ids=["three-spellings", "keras-and-paper", "range-and-index", "list"])
 def test_parse_layer_list_refuses_a_layer_named_twice(given):
     with pytest.raises(LayerNameError):
         layers.parse_layer_list(given)

@@ -183,6 +183,16 @@ def test_default_normalisations(rng):
     assert float(L.total_variation_loss(img)) == float(L.total_variation_loss(img, kind="l1_mean"))
 
 
+def test_losses_use_the_config_option_tables():
+    from nst_helpers import config
+
+    assert L.GRAM_NORMS is config.GRAM_NORMS and L.TV_KINDS is config.TV_KINDS
+    for norm in config.GRAM_NORMS:
+        L.gram_matrix(tf.ones((1, 2, 2, 2)), normalize=norm)
+    for kind in config.TV_KINDS:
+        L.total_variation_loss(tf.ones((1, 2, 2, 3)), kind=kind)
+
+
 def test_adaptive_weight_of_a_zero_loss_is_large_and_positive():
     """A loss that reached 0 (a perfect reconstruction) must not flip its pull or divide by zero."""
     w = float(L.adaptive_weights({"a": tf.constant(0.0)})["a"])
