@@ -19,7 +19,7 @@ Images follow the package convention (float32, (H, W, 3), RGB, 0-255; see
 :mod:`nst_helpers.images`); masks are float32 (H, W) in [0, 1]. Everything here
 is numpy/OpenCV (no TensorFlow), so the command line can check masks before loading a model.
 
-Introduced in notebooks/06_beyond.ipynb.
+Introduced in notebooks/07_beyond.ipynb.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def guided_gram(features: tf.Tensor, mask: tf.Tensor, *, normalize: str = "hw") 
     Returns:
         float32 tensor (C, C).
 
-    Introduced in notebooks/06_beyond.ipynb.
+    Introduced in notebooks/07_beyond.ipynb.
     """
     features = tf.cast(features, tf.float32)
     m = tf.cast(tf.convert_to_tensor(mask), tf.float32)

@@ -13,7 +13,7 @@ The settings become a :class:`~nst_helpers.config.TransferConfig` through
 :func:`config_from_values`, a plain function of plain values that needs no widgets.
 ipywidgets is imported only inside functions, so importing this module is cheap.
 
-Introduced in notebooks/05_playground.ipynb.
+Introduced in notebooks/06_playground.ipynb.
 """
 
 from __future__ import annotations
