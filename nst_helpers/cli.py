@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scales", help="coarse-to-fine sizes, e.g. 256,512,1024: optimise small, upsample, refine "
                    "(big, sharp results; overrides --size)")
     p.add_argument("--style-scale", type=float, help="style image size relative to the content (default 1): "
-                   "below 1 gives bigger brush strokes, above 1 finer ones")
+                   "above 1 gives bigger brush strokes, below 1 finer ones")
     p.add_argument("--style-blend", help="mix several paintings: one weight per style image, e.g. 0.7,0.3")
     p.add_argument("--preserve-color", choices=PRESERVE_COLORS,
                    help="keep the photo's colours: 'luminance' transfers brightness only (YCrCb), "
