@@ -21,7 +21,7 @@ from typing import Any, Callable
 from .errors import ConfigError
 from .layers import check_net, conv_layers, resolve_layers
 
-OPTIMIZERS = ("seed", "adam", "lbfgs")
+OPTIMIZERS = ("seed", "adam", "lbfgs", "lbfgs-scipy")
 INITS = ("noise", "random", "content", "style")
 GRAM_NORMS = ("none", "hw", "chw", "paper")
 TV_KINDS = ("l1_mean", "l1_sum", "l2_mean")
@@ -65,8 +65,11 @@ class TransferConfig:
             or ``"l2_mean"``.
         adaptive: divide each loss by its own current value (the seed's trick).
         optimizer: ``"seed"`` (gradient descent, step = step_size/std(grad)),
-            ``"adam"`` or ``"lbfgs"``.
-        steps: iterations (for L-BFGS: iterations of the line-search method).
+            ``"adam"``, ``"lbfgs"`` (L-BFGS in TensorFlow, bounded to [0, 255]) or
+            ``"lbfgs-scipy"`` (scipy's L-BFGS-B, float64 on the host; slower, kept for comparison).
+        steps: iterations (for L-BFGS: iterations of the line-search method), per stage.
+        tolerance: L-BFGS stops early once the objective fell by less than this fraction over the
+            last 10 iterations (0: always run ``steps``).
         step_size: numerator of the seed optimiser's step.
         learning_rate: Adam's learning rate, on the 0-255 pixel scale.
         size: target size in pixels (longest side, or both sides if ``resize="square"``).
@@ -76,7 +79,8 @@ class TransferConfig:
         precision: ``"float32"``, ``"bfloat16"`` (mixed: convolutions in bfloat16, Gram
             matrices and losses in float32) or ``"auto"``.
         scales: coarse-to-fine schedule, e.g. ``(128, 256)``: optimise small, upsample,
-            refine. ``None`` runs once at ``size``.
+            refine, ``steps`` at each scale. ``None``: once at ``size`` up to 400 px, above that
+            the automatic schedule of :func:`stage_schedule`.
         preserve_color: ``"none"``, ``"luminance"`` (transfer brightness only, keep the photo's
             Cr/Cb) or ``"histogram"`` (recolour the painting to the photo's colour mean and
             covariance first).
@@ -97,6 +101,7 @@ class TransferConfig:
     adaptive: bool = False
     optimizer: str = "lbfgs"
     steps: int = 200
+    tolerance: float = 1e-3
     step_size: float = 10.0
     learning_rate: float = 5.0
     size: int = 256
@@ -128,6 +133,8 @@ class TransferConfig:
         _check_int("seed", self.seed, 0, 2**32 - 1)
         for name in ("step_size", "learning_rate", "style_scale"):
             _check_positive(name, getattr(self, name))
+        if not isinstance(self.tolerance, (int, float)) or not 0 <= self.tolerance < 1:
+            raise ConfigError(f"tolerance={self.tolerance!r} must be a number from 0 (never stop early) to below 1.")
         if self.scales is not None:
             set_("scales", tuple(self.scales))
             for s in self.scales:
@@ -217,6 +224,29 @@ class TransferConfig:
 
 
 QUICK_SIZE, QUICK_STEPS = 128, 20
+
+#: With ``scales=None``, sizes above this run coarse-to-fine by themselves (benchmarks/RESULTS.md).
+AUTO_SCALES_ABOVE = 400
+
+
+def stage_schedule(config: TransferConfig) -> tuple[tuple[int, int], ...]:
+    """``(size, steps)`` of each stage of a run.
+
+    Explicit ``scales`` run ``steps`` at each scale. Otherwise a size up to
+    :data:`AUTO_SCALES_ABOVE` runs once; a larger one halves down to that range and starts
+    there with ``steps``, then refines each doubling with ``steps // 8`` (at least 10): the
+    coarse stage lays the painting's large strokes, which the network's small receptive field
+    cannot see at full size, and the fine stages are the expensive ones.
+
+    >>> stage_schedule(TransferConfig(size=1024, steps=200))
+    ((256, 200), (512, 25), (1024, 25))
+    """
+    if config.scales is not None:
+        return tuple((s, config.steps) for s in config.scales)
+    sizes = [config.size]
+    while sizes[0] > AUTO_SCALES_ABOVE:
+        sizes.insert(0, round(sizes[0] / 2))
+    return ((sizes[0], config.steps),) + tuple((s, max(10, config.steps // 8)) for s in sizes[1:])
 
 #: Named presets: ``PRESETS["seed"]()`` builds the seed's recipe.
 PRESETS: dict[str, Callable[..., TransferConfig]] = {
