@@ -564,7 +564,7 @@ def scaled_styles(styles: Sequence[np.ndarray], scale: int, config: TransferConf
     Raises:
         ImageError: a style image would be too small for VGG (raise ``style_scale``).
     """
-    side = max(imgs.MIN_SIDE, round(scale * config.style_scale))
+    side = arguments.style_side(scale, config.style_scale)
     out = [_resize(s, side, config) for s in styles]
     for i, s in enumerate(out, 1):
         if min(s.shape[:2]) < imgs.MIN_SIDE:
