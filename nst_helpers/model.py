@@ -33,16 +33,15 @@ import re
 import socket
 import sys
 import time
-from typing import Sequence
-
-import numpy as np
-
-from .arguments import HED_FILE, offline_weights_path  # TF-free: the CLI checks weights before TF loads
-from .errors import WeightsError
-from .layers import check_net, conv_layers, resolve_layer, resolve_layers
+from collections.abc import Sequence
 
 import keras  # noqa: E402  (after the TF-free imports, on purpose)
+import numpy as np
 import tensorflow as tf  # noqa: E402
+
+from .arguments import offline_weights_path  # TF-free: the CLI checks weights before TF loads
+from .errors import WeightsError
+from .layers import check_net, conv_layers, resolve_layer, resolve_layers
 
 #: ImageNet channel means in BGR order, as in Caffe and ``keras.applications.vgg16.preprocess_input``.
 IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -324,7 +323,7 @@ def resolve_weights(weights: str | None = "auto", net: str = "vgg16") -> tuple[W
         return info, arrays
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _notice_once(message: str) -> None:
     print(message, file=sys.stderr)
 
