@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -25,6 +26,7 @@ from .config import TransferConfig, stage_schedule
 from .devices import quiet_retracing_hint, resolve_precision
 from .errors import NonFiniteError
 from .model import FeatureExtractor
+
 # the objective moved to objective.py; these names stay importable from here (notebooks use them)
 from .objective import Objective, _float32_twin, build_extractor, evaluate  # noqa: F401
 
