@@ -36,6 +36,11 @@ mutate: install  ## mutation testing of the pure modules, one scratch copy each 
 
 .PHONY: lint mutate
 
+i18n-status: install  ## which notebooks/vi/ cells are stale, missing, out of order or differ in code (exit 1 if any)
+	$(PY) .ci/i18n_sync.py status
+
+.PHONY: i18n-status
+
 test-fast: install  ## unit tests only
 	NST_QUICK=1 $(PY) -m pytest tests
 
