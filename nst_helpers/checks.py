@@ -64,7 +64,8 @@ import functools
 import os
 import re
 import traceback
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -167,8 +168,8 @@ MESSAGES: dict[str, str] = {
     "extract_count": "your extractor returned {got} feature maps for {n} layer names: one per name.",
     "output_for": "output {index} (for {layer!r}): {detail}",
     "also": " Also: ",
-    "extract_not_callable": ("your function returned a {kind}; it must return a function (or a keras.Model) that takes an "
-                            "image."),
+    "extract_not_callable": ("your function returned a {kind}; it must return a function (or a keras.Model) "
+                             "that takes an image."),
     # typical mistakes of the function checkers
     "seed_1": "you forgot to clip to [0, 255]: pixels must stay valid colours.",
     "seed_2": "you moved up the gradient: subtract it to go downhill.",
@@ -240,7 +241,8 @@ MESSAGES: dict[str, str] = {
     "layer_order": ("output {index} holds {layer!r} but {asked!r} was asked for at that position: return the "
                     "feature maps in the order of layer_names."),
     "layer_pool": "output {index} is the pooling layer {layer!r}; take the convolution {asked!r} itself.",
-    "layer_wrong": "wrong layer: output {index} comes from {layer!r} ({paper}), but {asked!r} ({asked_paper}) was asked for.",
+    "layer_wrong": ("wrong layer: output {index} comes from {layer!r} ({paper}), "
+                    "but {asked!r} ({asked_paper}) was asked for."),
     # check_transfer_loop
     "loop_ok": ("✅ {title}: your loop paints the same images as the package's run from both starts "
                 "(max difference {diff:.2g} grey levels: float rounding)."),
@@ -256,7 +258,8 @@ MESSAGES: dict[str, str] = {
     "loop_no_adaptive": ("you left out the 1/loss weights: divide each loss by its own current value "
                          "(held constant: tf.stop_gradient) before the weights 2, 9 and 0.4."),
     "loop_targets_from_image": ("you computed the targets from the image being painted: take the content "
-                                "features from the photo and the Gram matrices from the painting, once, before the loop."),
+                                "features from the photo and the Gram matrices from the painting, once, "
+                                "before the loop."),
     "loop_no_preprocessing": ("you fed VGG raw RGB 0-255 pixels: preprocess first (RGB -> BGR and subtract "
                               "the ImageNet means, nst.model.preprocess)."),
     "loop_no_flip": "you subtracted the ImageNet means but did not flip RGB to BGR (nst.model.preprocess does both).",
@@ -266,12 +269,14 @@ MESSAGES: dict[str, str] = {
                      "a common factor); the seed's are the plain sum B^T B."),
     "loop_gram_chw": "your Gram matrices are divided by C*H*W; the seed's are the plain sum B^T B.",
     "loop_layer_block4_conv2": "wrong content layer: you used conv4_2 (the paper's); the seed uses conv3_1.",
-    "loop_layer_block4_conv1": "wrong content layer: you used conv4_1; the seed's layer index 4 counts from 0: conv3_1.",
+    "loop_layer_block4_conv1": ("wrong content layer: you used conv4_1; "
+                                "the seed's layer index 4 counts from 0: conv3_1."),
     "loop_layer_block2_conv2": ("wrong content layer: you used conv2_2 (the 4th convolution counting from 1); "
                                 "the seed's index 4 counts from 0: conv3_1."),
     "loop_layer_block3_conv2": "wrong content layer: you used conv3_2; the seed uses conv3_1.",
     "loop_layer_block5_conv1": "wrong content layer: you used conv5_1; the seed uses conv3_1.",
-    "loop_paper_style_layers": "you used the paper's 5 style layers; the seed takes Gram matrices of all 13 convolutions.",
+    "loop_paper_style_layers": ("you used the paper's 5 style layers; "
+                                "the seed takes Gram matrices of all 13 convolutions."),
     "loop_tv_squared": "your denoise loss squares the differences; the seed's takes their absolute values (L1 mean).",
     "loop_no_clip": "you forgot to clip the image to [0, 255] after each step.",
     "loop_max_step": "you divided the step by max|grad|; this recipe divides by std(grad).",
@@ -296,7 +301,8 @@ MESSAGES: dict[str, str] = {
     "layers_shapes": ("the large shapes moved towards the painting as much as with the default layers: leave out "
                       "the deep layers (conv3_1 and deeper), whose large receptive fields see whole shapes."),
     "nothing": "nothing",
-    "weights_one": "change exactly one of content_weight, style_weight, tv_weight and nothing else (you changed: {changed}).",
+    "weights_one": ("change exactly one of content_weight, style_weight, tv_weight and nothing else "
+                    "(you changed: {changed})."),
     "weights_numbers": ("With your {name}: content distance {content:.3g} (default: {base_content:.3g}), style gap "
                         "{style:.3g} (default: {base_style:.3g}, the photo itself: {photo_style:.3g})."),
     "weights_content": ("the content distance did not halve: give the content loss more pull relative to the style "
@@ -594,7 +600,7 @@ def _run_extractor(fn: Callable, vgg: Any, layers: Sequence[str], image: Any) ->
 def _compare_features(outputs: Sequence[np.ndarray], expected: Sequence[np.ndarray]) -> tuple[_Diff, int | None]:
     """The worst difference over all outputs, and the index of the first wrong output (or ``None``)."""
     worst = _Diff("exact", 0.0, 0.0)
-    for j, (got, ref) in enumerate(zip(outputs, expected)):
+    for j, (got, ref) in enumerate(zip(outputs, expected, strict=True)):
         diff = _compare(got, ref)
         if diff.status == "wrong":
             return diff, j
@@ -645,7 +651,7 @@ class _Diff:
     max_abs: float
     max_rel: float
 
-    def worse(self, other: "_Diff") -> "_Diff":
+    def worse(self, other: _Diff) -> _Diff:
         rank = {"exact": 0, "close": 1, "wrong": 2}
         status = max(self.status, other.status, key=rank.get)
         return _Diff(status, max(self.max_abs, other.max_abs), max(self.max_rel, other.max_rel))
@@ -974,7 +980,8 @@ def _style_variants(x: np.ndarray, target: np.ndarray, normalize: str) -> list[t
     out += [
         (message("style_paper_factor"), np.sum((asked - target) ** 2) / (4.0 * c**2 * (h * w) ** 2)),
         (message("style_gram_twice"), np.mean((asked - target.T @ target) ** 2)),
-        (message("style_scrambled"), np.mean((scrambled @ scrambled.T / _norm_divisors(h, w, c)[normalize] - target) ** 2)),
+        (message("style_scrambled"),
+         np.mean((scrambled @ scrambled.T / _norm_divisors(h, w, c)[normalize] - target) ** 2)),
     ]
     return out
 
@@ -1134,7 +1141,7 @@ def check_adam_loop(fn: Callable[[Any, Any, Any, int], Any], *, size: int = LOOP
     return _check_loop("check_adam_loop", fn, _loop_run(size, "adam"))
 
 
-def _check_loop(title: str, fn: Callable, run: "_LoopRun") -> bool:
+def _check_loop(title: str, fn: Callable, run: _LoopRun) -> bool:
     if not callable(fn):
         return _fail(title, "", message("not_callable", kind=type(fn).__name__))
     worst = 0.0
@@ -1155,7 +1162,7 @@ def _check_loop(title: str, fn: Callable, run: "_LoopRun") -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def _loop_run(size: int, optimizer: str = "seed") -> "_LoopRun":
+def _loop_run(size: int, optimizer: str = "seed") -> _LoopRun:
     return _LoopRun(size, optimizer)
 
 
@@ -1245,7 +1252,7 @@ class _LoopRun:
     def _loop(self, init: np.ndarray, steps: int, *, config: Any = None, sign: float = 1.0, adaptive: bool = True,
               targets_from_image: bool = False, prep: Callable | None = None, clip: bool = True,
               divide: str = "std", new_optimizer: bool = False, rate: float | None = None) -> np.ndarray:
-        """The recipe's loop from the package's pieces (``Objective``, ``seed_update``, Keras' Adam), with one mistake."""
+        """The recipe's loop from the package's pieces (``Objective``, ``seed_update``, Keras' Adam), one mistake."""
         import tensorflow as tf
 
         from .transfer import Objective
@@ -1291,7 +1298,7 @@ class _Reprocessed:
         x = tf.convert_to_tensor(image, tf.float32)
         x = x[None] if x.shape.rank == 3 else x
         outputs = self.extractor.model(self.prep(x), training=False)
-        return dict(zip(self.extractor.layers, outputs))
+        return dict(zip(self.extractor.layers, outputs, strict=True))
 
 
 def _paper_style_layers() -> tuple[str, ...]:
@@ -1530,7 +1537,6 @@ class _Yardstick:
         import tensorflow as tf
 
         from . import losses
-
         from .images import resize
 
         feats = self.extractor(resize(image, self.shape))  # a square (seed-style) result, back to the photo's shape
