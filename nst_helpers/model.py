@@ -127,7 +127,10 @@ MARKER_NAME = "nst_helpers_download_failed.json"
 
 
 def keras_cache_dir() -> pathlib.Path:
-    """Keras' cache directory, decided as Keras does: ``$KERAS_HOME``, else ``~/.keras`` (``/tmp/.keras`` if ``~`` is read-only)."""
+    """Keras' cache directory, decided as Keras does.
+
+    ``$KERAS_HOME``, else ``~/.keras`` (``/tmp/.keras`` if ``~`` is read-only).
+    """
     if os.environ.get("KERAS_HOME"):
         return pathlib.Path(os.environ["KERAS_HOME"]).expanduser()
     home = pathlib.Path("~").expanduser()
@@ -165,7 +168,8 @@ def _remember_download_failure(reason: str) -> None:
 def _short_reason(err: BaseException) -> str:
     """A few words on why a download failed, without the long URL Keras puts in its message."""
     text = str(err).strip()
-    if text.startswith("URL fetch failure") and " -- " in text:  # get_file: "URL fetch failure on <url>: <code> -- <why>"
+    # get_file: "URL fetch failure on <url>: <code> -- <why>"
+    if text.startswith("URL fetch failure") and " -- " in text:
         head, text = text.split(" -- ", 1)
         code = head.rsplit(": ", 1)[-1]
         if code.isdigit():
@@ -222,7 +226,8 @@ def _load_imagenet(net: str) -> keras.Model:
     if not cached:
         with contextlib.suppress(OSError):
             download_marker().unlink()
-        _notice_once(f"nst_helpers: downloaded the ImageNet {net.upper()} weights to {_keras_weights_file(net).parent}.")
+        _notice_once(f"nst_helpers: downloaded the ImageNet {net.upper()} weights to "
+                     f"{_keras_weights_file(net).parent}.")
     return model
 
 
@@ -268,7 +273,8 @@ def _file_arrays(path: pathlib.Path, net: str) -> tuple[WeightsInfo, dict[str, l
     except OSError as err:
         raise WeightsError(f"{path} is not a readable HDF5 weights file ({err}). Download it again.") from None
     if is_hed:
-        return WeightsInfo(f"file:{path.name}", f"VGG16 conv weights in HED layout from {path}", str(path)), _hed_arrays(path)
+        info = WeightsInfo(f"file:{path.name}", f"VGG16 conv weights in HED layout from {path}", str(path))
+        return info, _hed_arrays(path)
     model = _keras_app(net, None)
     try:
         model.load_weights(str(path))
@@ -288,7 +294,9 @@ def _missing_weights_message(net: str) -> str:
     )
 
 
-def resolve_weights(weights: str | None = "auto", net: str = "vgg16") -> tuple[WeightsInfo, dict[str, list[np.ndarray]] | None]:
+def resolve_weights(
+    weights: str | None = "auto", net: str = "vgg16"
+) -> tuple[WeightsInfo, dict[str, list[np.ndarray]] | None]:
     """Apply the resolution order: argument > ``NST_WEIGHTS`` > ImageNet > offline fallback.
 
     Args:
@@ -414,7 +422,8 @@ class FeatureExtractor:
         outputs = self.model(preprocess(x), training=False)
         if len(self.layers) == 1:
             outputs = [outputs]
-        return {name: tf.cast(out, tf.float32) for name, out in zip(self.layers, outputs)}
+        return {name: tf.cast(out, tf.float32) for name, out in zip(self.layers, outputs, strict=True)}
 
     def __repr__(self) -> str:
-        return f"FeatureExtractor({self.net}, layers={list(self.layers)}, weights={self.weights.label!r}, precision={self.precision!r})"
+        return (f"FeatureExtractor({self.net}, layers={list(self.layers)}, weights={self.weights.label!r}, "
+                f"precision={self.precision!r})")
