@@ -336,3 +336,22 @@ def test_list_bundled_knows_every_image_suffix(tmp_path, monkeypatch):
     monkeypatch.setattr(I, "DATA_DIR", tmp_path)
     assert I.list_bundled("style") == ["a.png", "b.JPEG", "c.jpg", "e.PNG"]
     assert I.list_bundled("content") == []
+
+
+def test_find_data_dir_finds_the_bundled_images():
+    """Called afresh (DATA_DIR is computed once at import), it must point at the folder holding content/."""
+    found = I._find_data_dir()
+    assert found == I.DATA_DIR
+    assert (found / "content").is_dir()
+    assert found.name == "data"
+
+
+def test_find_data_dir_prefers_the_wheel_copy(tmp_path, monkeypatch):
+    """An installed wheel keeps data/ inside the package; that copy wins over a sibling data/."""
+    pkg = tmp_path / "nst_helpers"
+    (pkg / "data" / "content").mkdir(parents=True)
+    (tmp_path / "data" / "content").mkdir(parents=True)
+    monkeypatch.setattr(I, "__file__", str(pkg / "images.py"))
+    assert I._find_data_dir() == (pkg / "data").resolve()
+    (pkg / "data" / "content").rmdir()
+    assert I._find_data_dir() == (tmp_path / "data").resolve()
