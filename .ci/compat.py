@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

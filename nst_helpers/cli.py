@@ -188,7 +188,7 @@ def _load(path: pathlib.Path, working_size: int) -> np.ndarray:
 def _check_working_size(content: np.ndarray, styles: Sequence[np.ndarray], config: TransferConfig) -> None:
     """VGG needs >= 32 px per side at the smallest scale, for the photo and every painting: fail now,
     not after loading TensorFlow. The shapes come from :func:`images.resized_shape`, as the run's."""
-    smallest, square = min(arguments.sizes(config)), config.resize == "square"
+    smallest, square = min(config.sizes), config.resize == "square"
     h, w = images.resized_shape(content.shape, smallest, square=square)
     if min(h, w) < images.MIN_SIDE:
         raise ImageError(
@@ -223,7 +223,7 @@ def prepare(args: argparse.Namespace) -> Inputs:
     files = files_from_args(args)
     check_destinations(files, args.overwrite)
     arguments.check_weights(config.weights, config.net, option="--weights ")
-    largest = max(arguments.sizes(config))
+    largest = max(config.sizes)
     content = _load(files.content, largest)
     styles = [_load(s, round(largest * config.style_scale)) for s in files.styles]
     _check_working_size(content, styles, config)
@@ -271,7 +271,7 @@ def _run(args: argparse.Namespace, stopper: _Stopper) -> int:
     from . import transfer  # step 2: the expensive part
 
     extractor = transfer.build_extractor(run.config)  # resolve the weights (and any notice) before the bar
-    progress = _Progress(run.config.steps * len(arguments.sizes(run.config)), show=not args.quiet)
+    progress = _Progress(run.config.total_steps, show=not args.quiet)
     try:
         result = transfer.transfer(run.content, run.styles, run.config, callback=stopper.callback(progress),
                                    extractor=extractor, masks=run.masks)

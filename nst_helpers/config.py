@@ -211,6 +211,11 @@ class TransferConfig:
         return tuple(size for size, _ in stage_schedule(self))
 
     @property
+    def total_steps(self) -> int:
+        """The most steps a run can take, all stages together (L-BFGS may stop earlier on convergence)."""
+        return sum(steps for _, steps in stage_schedule(self))
+
+    @property
     def layer_weights(self) -> tuple[float, ...]:
         """One weight per style layer: ``style_layer_weights``, or ``1/L`` each (:func:`default_layer_weights`)."""
         if self.style_layer_weights is not None:

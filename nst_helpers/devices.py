@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 CPUINFO = "/proc/cpuinfo"
 #: The CPU flags the benchmarks record (Linux ``/proc/cpuinfo`` spelling).

@@ -10,7 +10,7 @@ Introduced in notebooks/04_transfer_loop.ipynb.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -68,7 +68,7 @@ class Objective:
     def blended_grams(self, styles: Sequence[np.ndarray], blend: np.ndarray) -> dict[str, tf.Tensor]:
         """Target Grams: the blend-weighted sum of each style image's Gram matrices."""
         targets: dict[str, tf.Tensor] = {}
-        for style, weight in zip(styles, blend):
+        for style, weight in zip(styles, blend, strict=True):
             if weight == 0:
                 continue
             feats = self.extractor(style)
@@ -81,13 +81,14 @@ class Objective:
         """Per style: its own target Grams, its mask per style layer, its per-layer weights."""
         cfg = self.config
         names = cfg.style_layers
-        layer_weights = cfg.style_layer_weights or [1.0 / len(names)] * len(names)
+        layer_weights = cfg.layer_weights
         regions = []
-        for style, mask in zip(self.styles, self.masks):
+        for style, mask in zip(self.styles, self.masks, strict=True):
             targets = self.blended_grams([style], np.ones(1))
             masks, weights = {}, {}
-            for k, layer_weight in zip(names, layer_weights):
-                m = controls.layer_mask(mask, tuple(content_features[k].shape[1:3]))  # the generated image has the content's size
+            for k, layer_weight in zip(names, layer_weights, strict=True):
+                # the generated image has the content's size, so its feature maps have these shapes
+                m = controls.layer_mask(mask, tuple(content_features[k].shape[1:3]))
                 share = float(np.mean(np.square(m, dtype=np.float64)))  # the region's share of this layer
                 if share > 1e-6:  # a sliver that vanishes at this depth has nothing to match here
                     masks[k], weights[k] = tf.constant(m), float(layer_weight) * share
@@ -107,7 +108,7 @@ class Objective:
             style = L.style_loss(grams, self.style_targets, cfg.style_layer_weights)
         else:
             style = tf.add_n([
-                L.style_loss({k: controls.guided_gram(feats[k], m, normalize=cfg.gram_norm) for k, m in masks.items()},
+                L.style_loss({k: L.guided_gram(feats[k], m, normalize=cfg.gram_norm) for k, m in masks.items()},
                              targets, weights)
                 for targets, masks, weights in self.regions
             ])

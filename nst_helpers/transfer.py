@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -25,6 +26,7 @@ from .config import TransferConfig, stage_schedule
 from .devices import quiet_retracing_hint, resolve_precision
 from .errors import NonFiniteError
 from .model import FeatureExtractor
+
 # the objective moved to objective.py; these names stay importable from here (notebooks use them)
 from .objective import Objective, _float32_twin, build_extractor, evaluate  # noqa: F401
 
@@ -564,7 +566,7 @@ def scaled_styles(styles: Sequence[np.ndarray], scale: int, config: TransferConf
     Raises:
         ImageError: a style image would be too small for VGG (raise ``style_scale``).
     """
-    side = max(imgs.MIN_SIDE, round(scale * config.style_scale))
+    side = arguments.style_side(scale, config.style_scale)
     out = [_resize(s, side, config) for s in styles]
     for i, s in enumerate(out, 1):
         if min(s.shape[:2]) < imgs.MIN_SIDE:

@@ -5,9 +5,15 @@ import pytest
 from nst_helpers import devices as D
 
 # first lines of real /proc/cpuinfo files, flags trimmed to the words that matter plus some noise
-SAPPHIRE_RAPIDS = "model name\t: Intel(R) Xeon(R) Platinum 8480+\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n"
+SAPPHIRE_RAPIDS = (
+    "model name\t: Intel(R) Xeon(R) Platinum 8480+\n"
+    "flags\t\t: fpu sse2 avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n"
+)
 ZEN5 = "model name\t: AMD EPYC 9B45\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\n"
-ZEN3 = "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx avx2 fma\n\nprocessor\t: 1\nmodel name\t: other\n"
+ZEN3 = (
+    "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx avx2 fma\n\n"
+    "processor\t: 1\nmodel name\t: other\n"
+)
 SKYLAKE = "model name\t: Intel(R) Xeon(R) Gold 6148\nflags\t\t: fpu avx2 avx512f avx512bw\n"
 
 
@@ -65,7 +71,8 @@ def test_retracing_hint_filter_is_installed_once_and_only_hides_that_hint():
     D.quiet_retracing_hint()
     logger = logging.getLogger("tensorflow")
     assert sum(isinstance(f, D._QuietRetracing) for f in logger.filters) == 1
-    hint = logging.LogRecord("tensorflow", logging.WARNING, "", 0, "5 out of the last 5 calls triggered tf.function retracing", None, None)
+    retracing = "5 out of the last 5 calls triggered tf.function retracing"
+    hint = logging.LogRecord("tensorflow", logging.WARNING, "", 0, retracing, None, None)
     other = logging.LogRecord("tensorflow", logging.WARNING, "", 0, "something else", None, None)
     assert not all(f.filter(hint) for f in logger.filters)
     assert all(f.filter(other) for f in logger.filters)

@@ -35,7 +35,7 @@ def test_each_loss_is_zero_at_its_own_target_only(cfg, fx, content64, style64):
     # total = the config's weighted sum, recomputed from the parts
     w = (cfg.content_weight, cfg.style_weight, cfg.tv_weight)
     parts = (at_photo["content"], at_photo["style"], at_photo["tv"])
-    assert at_photo["total"] == pytest.approx(sum(a * b for a, b in zip(w, parts)), rel=1e-5)
+    assert at_photo["total"] == pytest.approx(sum(a * b for a, b in zip(w, parts, strict=True)), rel=1e-5)
 
 
 def test_bfloat16_objective_is_judged_by_a_float32_twin(cfg, fx, content64, style64):

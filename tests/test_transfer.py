@@ -1,6 +1,7 @@
 """End-to-end behaviour of the loop on the real offline VGG16 weights, at small sizes."""
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -49,7 +50,7 @@ def test_seed_recipe_step_is_the_blogs_update(content64, style64):
     images = []
     result = T.transfer(content64, style64, cfg, callback=lambda step, img, row: images.append(img))
     x0 = (np.random.default_rng(cfg.seed).random((48, 48, 3)) + 128.0).astype(np.float32)
-    assert 128.0 <= x0.min() and x0.max() <= 129.0  # float32 rounds 128.99999 up
+    assert x0.min() >= 128.0 and x0.max() <= 129.0  # float32 rounds 128.99999 up
     objective = T.Objective(T.build_extractor(cfg), cfg, nst.images.resize(content64, 48, square=True),
                             [nst.images.resize(style64, 48, square=True)])
     x = tf.constant(x0[None])
@@ -63,7 +64,7 @@ def test_seed_recipe_step_is_the_blogs_update(content64, style64):
     np.testing.assert_allclose(images[0], expected, atol=0.05)
     # the weights each step used are 1/loss of the image it saw, recomputed here from those images
     seen = [x0] + images[:-1]  # step k sees the image the callback got after step k-1
-    for row, image in zip(result.history, seen):
+    for row, image in zip(result.history, seen, strict=True):
         independent = objective.losses(tf.constant(image[None]))
         for key in ("content", "style", "tv"):
             np.testing.assert_allclose(row[f"adaptive_{key}"], 1.0 / float(independent[key]), rtol=1e-3)
@@ -175,7 +176,7 @@ def test_lbfgs_objective_falls_every_iteration_and_stays_in_bounds(content64, st
     cfg = _lbfgs(style_weight=1e3, init="random")
     res = T.transfer(content64, style64, cfg)
     totals = [row["total"] for row in res.history]
-    assert len(totals) == 15 and all(b <= a for a, b in zip(totals, totals[1:]))
+    assert len(totals) == 15 and all(b <= a for a, b in itertools.pairwise(totals))
     assert totals[-1] < 0.2 * totals[0]
     assert res.image.min() >= 0.0 and res.image.max() <= 255.0
     assert ((res.image == 0.0) | (res.image == 255.0)).mean() > 0.01  # the bounds were really reached
