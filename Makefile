@@ -32,7 +32,7 @@ lint: install  ## ruff with the rules in pyproject.toml [tool.ruff], notebooks i
 
 mutate: install  ## mutation testing of the pure modules, one scratch copy each (slow, ~15 min; not in make test)
 	$(PY) -m pip install -q "mutmut>=3.8,<4"
-	nice -n 10 $(PY) tools/mutate.py
+	nice -n 10 $(PY) .ci/mutate.py
 
 .PHONY: lint mutate
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import hashlib
 import json
 import os
 import pathlib
@@ -30,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

