@@ -142,10 +142,21 @@ def test_strip_settings_agree_with_pre_commit_and_makefile():
 
 
 # ----- the notebooks ---------------------------------------------------------------------------------
+#: The series, in order (NOTEBOOKS.md); every numbered notebook has notebooks/solutions/<name>_solutions.ipynb.
+SERIES = ["00_setup_and_images", "01_feature_extraction", "02_gram_matrices", "03_losses", "04_transfer_loop",
+          "05_your_own_loop", "06_playground", "07_beyond"]
+
+
 def test_notebook_files_exist():
-    expected = ["00_setup_and_images", "01_feature_extraction", "02_gram_matrices", "03_losses"]
     present = {p.stem for p in NOTEBOOK_DIR.glob("*.ipynb")}
-    assert set(expected) <= present, f"missing notebooks: {sorted(set(expected) - present)}"
+    assert set(SERIES) <= present, f"missing notebooks: {sorted(set(SERIES) - present)}"
+    numbered = sorted(stem for stem in present if stem[:2].isdigit())
+    assert numbered == SERIES, f"notebooks outside the series (rename or add them to SERIES): {sorted(set(numbered) - set(SERIES))}"
+    solutions = {p.stem for p in (NOTEBOOK_DIR / "solutions").glob("*.ipynb")}
+    missing = [name for name in numbered if f"{name}_solutions" not in solutions]
+    assert not missing, f"numbered notebooks without notebooks/solutions/<name>_solutions.ipynb: {missing}"
+    orphans = sorted(s for s in solutions if s.removesuffix("_solutions") not in numbered)
+    assert not orphans, f"solutions notebooks without their notebook: {orphans}"
 
 
 @needs_notebooks
