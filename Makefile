@@ -32,9 +32,14 @@ lint: install  ## ruff with the rules in pyproject.toml [tool.ruff], notebooks i
 
 mutate: install  ## mutation testing of the pure modules, one scratch copy each (slow, ~15 min; not in make test)
 	$(PY) -m pip install -q "mutmut>=3.8,<4"
-	nice -n 10 $(PY) tools/mutate.py
+	nice -n 10 $(PY) .ci/mutate.py
 
 .PHONY: lint mutate
+
+i18n-status: install  ## which notebooks/vi/ cells are stale, missing, out of order or differ in code (exit 1 if any)
+	$(PY) .ci/i18n_sync.py status
+
+.PHONY: i18n-status
 
 test-fast: install  ## unit tests only
 	NST_QUICK=1 $(PY) -m pytest tests

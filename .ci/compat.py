@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import hashlib
 import json
 import os
 import pathlib
@@ -30,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -115,7 +115,8 @@ def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 def make_env(where: pathlib.Path, python: str, requirements: list[str], *, editable: str | None) -> pathlib.Path:
     """A venv with exactly ``requirements`` (reused while they and the Python are unchanged); returns its python."""
-    spec = json.dumps({"python": os.path.realpath(python), "requirements": requirements, "editable": editable}, sort_keys=True)
+    spec = json.dumps({"python": os.path.realpath(python), "requirements": requirements, "editable": editable},
+                      sort_keys=True)
     stamp = where / "compat-stamp.json"
     py = where / "bin" / "python"
     if stamp.is_file() and stamp.read_text() == spec and py.exists():
@@ -268,7 +269,8 @@ def main() -> int:
     failed = False
     for r in results:
         v = r["versions"]
-        cv = v.get("opencv-python") and f"opencv-python {v['opencv-python']}" or f"headless {v.get('opencv-python-headless')}"
+        cv = (v.get("opencv-python") and f"opencv-python {v['opencv-python']}"
+              or f"headless {v.get('opencv-python-headless')}")
         print(f"  {r['env']}: Python {v['python']}, TF {v.get('tensorflow')}, Keras {v.get('keras')}, numpy "
               f"{v.get('numpy')}, matplotlib {v.get('matplotlib')}, IPython {v.get('ipython')}, ipykernel "
               f"{v.get('ipykernel')}, ipywidgets {v.get('ipywidgets')}, {cv}; {r['seconds']} s")

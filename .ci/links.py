@@ -3,8 +3,9 @@
 
 The one source is ``pyproject.toml``'s ``[project.urls] Repository``. This rewrites it, the "Open in Colab" badge
 of every notebook (``notebooks/`` and ``notebooks/solutions/``), the default ``REPO`` of their Colab bootstrap
-cell (the first code cell) and the README's ``git+`` install line. Nothing else in a notebook changes: outputs stay, and the file is written the way
-nbformat writes it. ``python3 .ci/links.py --check`` only reports whether the three agree.
+cell (the first code cell) and the README's ``git+`` install line. Nothing else in a notebook changes: outputs stay,
+and the file is written the way nbformat writes it. ``python3 .ci/links.py --check`` only reports whether the three
+agree.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import pathlib
 import re
 import sys
+
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

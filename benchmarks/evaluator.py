@@ -19,7 +19,7 @@ and the style image to the image's longest side (``style_scale=1``, as in
 from __future__ import annotations
 
 import functools
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import tensorflow as tf

@@ -36,7 +36,7 @@ QUICK = is_quick()
 _quiet.install()
 
 _LAZY = {
-    "model", "losses", "transfer", "controls", "plots", "widgets", "checks", "cli",
+    "model", "losses", "objective", "devices", "transfer", "controls", "plots", "widgets", "checks", "cli",
 }
 
 __all__ = [

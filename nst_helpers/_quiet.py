@@ -36,8 +36,9 @@ import os
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator, Sequence
 from types import ModuleType
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 #: Set to 1 to see TensorFlow's own start-up logs.
 VERBOSE_ENV = "NST_TF_LOGS"

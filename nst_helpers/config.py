@@ -28,7 +28,7 @@ from .layers import check_net, conv_layers, parse_layer_list, resolve_layers
 
 # ----- option tables: each Literal is the one source; the tuples are derived from it -----------------
 Net = Literal["vgg16", "vgg19"]
-Optimizer = Literal["seed", "adam", "lbfgs"]
+Optimizer = Literal["seed", "adam", "lbfgs", "lbfgs-scipy"]
 Init = Literal["noise", "random", "content", "style"]
 #: Gram normalisations. ``"paper"`` divides by ``2HW`` so that the MSE of two Grams
 #: equals Gatys' per-layer loss ``sum((G - A)^2) / (4 N^2 M^2)`` (N = C, M = HW).
@@ -108,8 +108,11 @@ class TransferConfig:
             or ``"l2_mean"``.
         adaptive: divide each loss by its own current value (the seed's trick).
         optimizer: ``"seed"`` (gradient descent, step = step_size/std(grad)),
-            ``"adam"`` or ``"lbfgs"``.
-        steps: iterations (for L-BFGS: iterations of the line-search method).
+            ``"adam"``, ``"lbfgs"`` (L-BFGS in TensorFlow, bounded to [0, 255]) or
+            ``"lbfgs-scipy"`` (scipy's L-BFGS-B, float64 on the host; slower, kept for comparison).
+        steps: iterations (for L-BFGS: iterations of the line-search method), per stage.
+        tolerance: L-BFGS stops early once the objective fell by less than this fraction over the
+            last 10 iterations (0: always run ``steps``).
         step_size: numerator of the seed optimiser's step.
         learning_rate: Adam's learning rate, on the 0-255 pixel scale.
         size: target size in pixels (longest side, or both sides if ``resize="square"``).
@@ -119,7 +122,8 @@ class TransferConfig:
         precision: ``"float32"``, ``"bfloat16"`` (mixed: convolutions in bfloat16, Gram
             matrices and losses in float32) or ``"auto"``.
         scales: coarse-to-fine schedule, e.g. ``(128, 256)``: optimise small, upsample,
-            refine. ``None`` runs once at ``size``.
+            refine, ``steps`` at each scale. ``None``: once at ``size`` up to 400 px, above that
+            the automatic schedule of :func:`stage_schedule`.
         preserve_color: ``"none"``, ``"luminance"`` (transfer brightness only, keep the photo's
             Cr/Cb) or ``"histogram"`` (recolour the painting to the photo's colour mean and
             covariance first).
@@ -141,6 +145,7 @@ class TransferConfig:
     adaptive: bool = False
     optimizer: Optimizer = "lbfgs"
     steps: int = 200
+    tolerance: float = 1e-3
     step_size: float = 10.0
     learning_rate: float = 5.0
     size: int = 256
@@ -175,6 +180,7 @@ class TransferConfig:
                 f"{max(self.sizes) * self.style_scale:.0f} px style image; the limit is {MAX_SIZE} px. "
                 "Lower style_scale or the size."
             )
+        self._set("tolerance", _as_float("tolerance", self.tolerance, 0.0, 0.5))
         if self.style_blend is not None:
             self._set("style_blend", _weight_list("style_blend", self.style_blend))
 
@@ -201,8 +207,13 @@ class TransferConfig:
     # ----- derived settings: read these instead of re-deriving them --------------------------------
     @property
     def sizes(self) -> tuple[int, ...]:
-        """The working sizes, coarse to fine: ``scales``, or just ``(size,)``."""
-        return self.scales or (self.size,)
+        """The working sizes, coarse to fine: ``scales``, or the schedule :func:`stage_schedule` picks."""
+        return tuple(size for size, _ in stage_schedule(self))
+
+    @property
+    def total_steps(self) -> int:
+        """The most steps a run can take, all stages together (L-BFGS may stop earlier on convergence)."""
+        return sum(steps for _, steps in stage_schedule(self))
 
     @property
     def layer_weights(self) -> tuple[float, ...]:
@@ -282,6 +293,30 @@ class TransferConfig:
 
 
 QUICK_SIZE, QUICK_STEPS = 128, 20
+
+#: With ``scales=None``, sizes above this run coarse-to-fine by themselves (benchmarks/RESULTS.md).
+AUTO_SCALES_ABOVE = 400
+
+
+def stage_schedule(config: TransferConfig) -> tuple[tuple[int, int], ...]:
+    """``(size, steps)`` of each stage of a run.
+
+    Explicit ``scales`` run ``steps`` at each scale. Otherwise a size up to
+    :data:`AUTO_SCALES_ABOVE` runs once; a larger one halves down to that range and starts
+    there with ``steps``, then refines each doubling with ``steps // 8`` (at least 10): the
+    coarse stage lays the painting's large strokes, which the network's small receptive field
+    cannot see at full size, and the fine stages are the expensive ones.
+
+    >>> stage_schedule(TransferConfig(size=1024, steps=200))
+    ((256, 200), (512, 25), (1024, 25))
+    """
+    if config.scales is not None:
+        return tuple((s, config.steps) for s in config.scales)
+    sizes = [config.size]
+    while sizes[0] > AUTO_SCALES_ABOVE:
+        sizes.insert(0, round(sizes[0] / 2))
+    return ((sizes[0], config.steps),) + tuple((s, max(10, config.steps // 8)) for s in sizes[1:])
+
 
 _CHOICES = (
     ("optimizer", OPTIMIZERS), ("gram_norm", GRAM_NORMS), ("tv_kind", TV_KINDS), ("resize", RESIZES),

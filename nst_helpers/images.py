@@ -458,7 +458,9 @@ def data_path(kind: str, name: str | None = None) -> pathlib.Path:
 def list_bundled(kind: str) -> list[str]:
     """File names of the bundled images of ``kind`` (``"content"`` or ``"style"``)."""
     folder = DATA_DIR / kind
-    return sorted(p.name for p in folder.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
 
 
 DEFAULTS = {"content": "leuven_street.jpg", "style": "starry_night.jpg"}

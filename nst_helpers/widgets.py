@@ -23,7 +23,8 @@ import io
 import sys
 import threading
 import time
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -105,7 +106,7 @@ def config_from_values(values: Mapping[str, Any], base: TransferConfig | None = 
 def describe_config(config: TransferConfig, *, weights: str | None = None, weights_description: str = "") -> str:
     """A short HTML summary of the weights a run uses: losses, layers, and the VGG weights if known."""
     layer_w = config.style_layer_weights or [1.0 / max(1, len(config.style_layers))] * len(config.style_layers)
-    style = ", ".join(f"{paper_name(n)} {w:.3g}" for n, w in zip(config.style_layers, layer_w))
+    style = ", ".join(f"{paper_name(n)} {w:.3g}" for n, w in zip(config.style_layers, layer_w, strict=True))
     content = ", ".join(paper_name(n) for n in config.content_layers)
 
     def weight(value: float) -> str:
@@ -285,7 +286,8 @@ class ControlPanel:
         self.tv_weight, self.use_tv = self._log_weight(LOSSES[2][1], base.tv_weight)
         self.optimizer = w.Dropdown(options=list(OPTIMIZERS), value=base.optimizer, description="optimiser", style=wide)
         self.steps = w.IntSlider(value=base.steps, min=1, max=max(1000, base.steps), description="steps", style=wide)
-        self.size = w.IntSlider(value=base.size, min=32, max=max(1024, base.size), step=32, description="size (px)", style=wide)
+        self.size = w.IntSlider(value=base.size, min=32, max=max(1024, base.size), step=32, description="size (px)",
+                                style=wide)
         self.preserve_color = w.Dropdown(options=list(PRESERVE_COLORS), value=base.preserve_color,
                                          description="keep colours", style=wide)
         self.content_choice = w.Dropdown(options=imgs.list_bundled("content"), value=imgs.DEFAULTS["content"],
@@ -332,9 +334,11 @@ class ControlPanel:
             w.HBox(uploads),
         ])
         weights = w.VBox([w.HBox([s, c]) for s, c in (
-            (self.content_weight, self.use_content), (self.style_weight, self.use_style), (self.tv_weight, self.use_tv))])
+            (self.content_weight, self.use_content), (self.style_weight, self.use_style),
+            (self.tv_weight, self.use_tv))])
         layers = w.HBox([self.content_layers, self.style_layers,
-                         w.VBox([w.HTML("<b>style-layer weights</b> (used as shown)"), self.layer_weight_box])])
+                         w.VBox([w.HTML("<b>style-layer weights</b> (used as shown)"),
+                                 self.layer_weight_box])])
         settings = w.VBox([w.HBox([self.net, self.optimizer, self.preserve_color]), layers, weights,
                            w.HBox([self.steps, self.size])])
         buttons = w.HBox([self.run_button, self.stop_button, self.save_button, self.save_path])
@@ -372,7 +376,8 @@ class ControlPanel:
 
     def _loss_controls(self) -> list[tuple[Any, Any]]:
         """``(slider, checkbox)`` of the content, style and TV weights, in :data:`LOSSES` order."""
-        return [(self.content_weight, self.use_content), (self.style_weight, self.use_style), (self.tv_weight, self.use_tv)]
+        return [(self.content_weight, self.use_content), (self.style_weight, self.use_style),
+                (self.tv_weight, self.use_tv)]
 
     def _sync_layer_weights(self) -> None:
         """One weight box per selected style layer, showing the weight the loss will use.
@@ -389,7 +394,7 @@ class ControlPanel:
         if self._layer_weights_edited:
             start.update({name: box.value for name, box in self.layer_weights.items() if name in start})
         elif selected == self.base.style_layers and self.base.style_layer_weights:
-            start.update(zip(selected, self.base.style_layer_weights))
+            start.update(zip(selected, self.base.style_layer_weights, strict=True))
         self.layer_weights = {
             name: w.BoundedFloatText(value=start[name], min=0.0, max=1e6, step=0.05,
                                      description=paper_name(name), layout=w.Layout(width="170px"))
@@ -536,7 +541,7 @@ class ControlPanel:
     def _start(self, config: TransferConfig) -> None:
         self._stop.clear()
         self.history, self.previews, self._started = [], 0, time.perf_counter()
-        self.progress.max = config.steps * len(config.scales or (config.size,))
+        self.progress.max = config.total_steps
         self.progress.value = 0
         self.run_button.disabled, self.stop_button.disabled = True, False
         weights = {"content": config.content_weight, "style": config.style_weight, "tv": config.tv_weight}

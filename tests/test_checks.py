@@ -155,7 +155,8 @@ class TestContentLoss:
         assert ok, out
 
     def test_accepts_numpy_and_shape_1_scalar(self, capsys):
-        ok, _ = run(checks.check_content_loss, lambda a, b: np.mean((np.asarray(a) - b) ** 2, keepdims=True)[0, 0, 0], capsys)
+        ok, _ = run(checks.check_content_loss,
+                    lambda a, b: np.mean((np.asarray(a) - b) ** 2, keepdims=True)[0, 0, 0], capsys)
         assert ok
 
     @pytest.mark.parametrize("fn, words", [
@@ -190,7 +191,8 @@ class TestStyleLoss:
         (style_fn(gram_norm="hw"), "Gram normalisation"),
         (style_fn(reduce=tf.reduce_sum), "summed"),
         (lambda f, t: tf.reduce_mean(tf.abs(nst.losses.gram_matrix(f) - t)), "absolute"),
-        (lambda f, t: tf.reduce_mean(tf.square(nst.losses.gram_matrix(f) - nst.losses.gram_matrix(t))), "already is a Gram"),
+        (lambda f, t: tf.reduce_mean(tf.square(nst.losses.gram_matrix(f) - nst.losses.gram_matrix(t))),
+         "already is a Gram"),
         (lambda f, t: tf.reduce_mean(tf.square(gram_scrambled(f) - t)), "scrambles"),
     ])
     def test_rejects_typical_mistakes(self, fn, words, capsys):
@@ -232,7 +234,8 @@ class TestTotalVariation:
         (tv(op=tf.square), "squared"),
         (tv(reduce=tf.reduce_sum), "summed"),
         (tv(op=lambda d: d), "absolute value"),
-        (lambda x: tf.reduce_mean(tf.abs(x[:, :, 1:] - x[:, :, :-1])) + tf.reduce_mean(tf.abs(x[..., 1:] - x[..., :-1])),
+        (lambda x: (tf.reduce_mean(tf.abs(x[:, :, 1:] - x[:, :, :-1]))
+                    + tf.reduce_mean(tf.abs(x[..., 1:] - x[..., :-1]))),
          "channels-first"),
     ])
     def test_rejects_typical_mistakes(self, fn, words, capsys):
@@ -240,7 +243,8 @@ class TestTotalVariation:
         assert not ok and words in out
 
     def test_tf_image_total_variation_is_named_as_a_sum(self, capsys):
-        ok, out = run(checks.check_total_variation_loss, lambda x: tf.image.total_variation(tf.convert_to_tensor(x)), capsys)
+        ok, out = run(checks.check_total_variation_loss,
+                      lambda x: tf.image.total_variation(tf.convert_to_tensor(x)), capsys)
         assert not ok and "tf.image.total_variation" in out
 
 
@@ -288,7 +292,8 @@ class TestFeatureExtractor:
         assert not ok and "values differ" in out
 
     def test_dict_and_stub(self, capsys):
-        ok, out = run(checks.check_feature_extractor, lambda vgg, names: (lambda image: {n: image for n in names}), capsys)
+        ok, out = run(checks.check_feature_extractor,
+                      lambda vgg, names: (lambda image: {n: image for n in names}), capsys)
         assert not ok and "dict" in out
         ok, out = run(checks.check_feature_extractor, stub, capsys)
         assert not ok and "not implemented" in out
@@ -357,7 +362,7 @@ def seed_loop(vgg_all, *, sign=1.0, adaptive=True, content_layer="block3_conv1",
         x = tf.convert_to_tensor(x, tf.float32)
         if preprocess:
             x = x[..., ::-1] - MEANS_BGR
-        return dict(zip(CONV, vgg_all(x)))
+        return dict(zip(CONV, vgg_all(x), strict=True))
 
     def gram(a):
         _, h, w, c = a.shape
@@ -377,7 +382,8 @@ def seed_loop(vgg_all, *, sign=1.0, adaptive=True, content_layer="block3_conv1",
             with tf.GradientTape() as tape:
                 f = features(x)
                 lc = tf.reduce_mean(tf.square(f[content_layer] - c_target))
-                ls = tf.add_n([tf.reduce_mean(tf.square(gram(f[k]) - t)) for k, t in zip(CONV, s_targets)]) / len(CONV)
+                ls = tf.add_n([tf.reduce_mean(tf.square(gram(f[k]) - t))
+                               for k, t in zip(CONV, s_targets, strict=True)]) / len(CONV)
                 ld = (tf.reduce_mean(tf.abs(x[:, 1:] - x[:, :-1])) + tf.reduce_mean(tf.abs(x[:, :, 1:] - x[:, :, :-1])))
                 if adaptive:
                     lc, ls, ld = (loss / tf.stop_gradient(loss + 1e-10) for loss in (lc, ls, ld))
@@ -446,7 +452,8 @@ class TestTweaks:
     def test_weight_change(self, capsys):
         ok, out = run(checks.check_weight_change, nst.TransferConfig.default(), capsys)
         assert not ok and "changed: nothing" in out
-        ok, out = run(checks.check_weight_change, nst.TransferConfig.default(content_weight=100.0, tv_weight=2.0), capsys)
+        ok, out = run(checks.check_weight_change,
+                      nst.TransferConfig.default(content_weight=100.0, tv_weight=2.0), capsys)
         assert not ok and "exactly one" in out
         ok, out = run(checks.check_weight_change, nst.TransferConfig.default(content_weight=100.0), capsys)
         assert ok, out

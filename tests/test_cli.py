@@ -200,10 +200,8 @@ def test_unbounded_options_are_refused_at_once(capsys):
     _refused(["--style-scale", "1000", "-o", "x.png"], "style_scale|style-scale", capsys)
 
 
-HOUSE_MERGED = hasattr(nst.config, "MAX_WEIGHT")  # the house helper's config ranges (issue 12, defects 6-8)
 
 
-@pytest.mark.xfail(not HOUSE_MERGED, reason="needs the house branch's layer-range parsing (layers.py)", run=False)
 def test_huge_layer_range_is_refused_without_eating_memory(tmp_path):
     """Defect 6: --style-layers 0-99999999 took 4 GB of RAM and 7-11 s just to be rejected."""
     import resource

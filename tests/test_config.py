@@ -245,7 +245,8 @@ def test_weights_accepts_a_path_object():
     ids=lambda c: "-".join(c),  # plain ids: mutmut passes them back on a command line
 )
 def test_wrong_types_raise_config_error_not_type_error(changes):
-    with pytest.raises(ConfigError):
+    (name,) = changes
+    with pytest.raises(ConfigError, match=rf"\b{name}"):  # and the message names the setting
         C.TransferConfig(**changes)
 
 
@@ -271,7 +272,7 @@ def test_every_number_has_a_range(name, ok, bad):
     for value in ok:
         assert getattr(C.TransferConfig(**{name: value}), name) == value
     for value in bad:
-        with pytest.raises(ConfigError, match=name):
+        with pytest.raises(ConfigError, match=rf"\b{name}="):  # the message names the setting to fix
             C.TransferConfig(**{name: value})
 
 
@@ -289,7 +290,7 @@ def test_weight_lists_have_the_same_range_as_the_weights(name):
     good = (0.0, C.MAX_WEIGHT, 1.0, 2.0, 3.0)
     assert getattr(C.TransferConfig(**{name: good}), name) == good
     for bad in [(1e308, 1e308, 1, 1, 1), (-1.0, 1, 1, 1, 1), (math.nan, 1, 1, 1, 1), (0, 0, 0, 0, 0)]:
-        with pytest.raises(ConfigError, match=name):
+        with pytest.raises(ConfigError, match=rf"\b{name}="):
             C.TransferConfig(**{name: bad})
 
 
@@ -298,7 +299,7 @@ def test_scales_range_count_and_order():
     many = tuple(range(64, 64 + 16 * C.MAX_SCALES, 16))
     assert C.TransferConfig(scales=many).scales == many
     for bad in [many + (2048,), (128, 128), (256, 128), (16, 64), (64, C.MAX_SIZE + 1), (64.0, 128)]:
-        with pytest.raises(ConfigError, match="scales"):
+        with pytest.raises(ConfigError, match=r"\bscales="):
             C.TransferConfig(scales=bad)
 
 
@@ -310,6 +311,19 @@ def test_duplicate_layers_are_refused():
         C.TransferConfig(content_layers=("conv4_2", "block4_conv2"))
     # the same layer in both lists is fine: they are different losses
     assert C.TransferConfig(content_layers=("conv4_1",), style_layers=("conv4_1",)).style_layers == ("block4_conv1",)
+
+
+def test_one_layer_may_be_a_bare_name_or_index():
+    assert C.TransferConfig(content_layers=4).content_layers == ("block3_conv1",)
+    assert C.TransferConfig(content_layers=np.int64(4)).content_layers == ("block3_conv1",)
+    assert C.TransferConfig(style_layers="conv5_1").style_layers == ("block5_conv1",)
+
+
+def test_network_name_is_normalised():
+    cfg = C.TransferConfig(net="VGG19", style_layers="conv5_4")
+    assert cfg.net == "vgg19" and cfg.style_layers == ("block5_conv4",)
+    with pytest.raises(LayerNameError):
+        C.TransferConfig(net="vgg11")
 
 
 def test_layer_lists_may_be_one_string():

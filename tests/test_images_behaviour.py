@@ -5,6 +5,7 @@ interpolation, channel handling, saving. Independent references are numpy arithm
 """
 
 import io
+import pathlib
 
 import numpy as np
 import pytest
@@ -241,3 +242,97 @@ def test_list_bundled_lists_images_only_sorted():
     assert names == sorted(names) and "great_wave.jpg" in names
     assert all(n.lower().endswith((".jpg", ".jpeg", ".png")) for n in names)
     assert I.list_bundled("no_such_folder") == []
+
+
+# ----- second round: what the first mutation run showed untested ---------------------------------------
+@pytest.mark.parametrize("mode", ["I;16", "I;16B", "I;16L"])
+def test_16_bit_pil_modes_scale_exactly(mode):
+    values = np.array([[0, 1000, 32768, 65535]], np.uint16)
+    dtype = {"I;16": "<u2", "I;16L": "<u2", "I;16B": ">u2"}[mode]
+    pil = Image.frombytes(mode, (4, 1), values.astype(dtype).tobytes())
+    np.testing.assert_allclose(I.load_image(pil)[0, :, 0], values[0] * 255.0 / 65535.0, rtol=1e-6)
+
+
+def test_32_bit_integer_images_scale_only_above_255():
+    for values, expected in [([0, 255], [0.0, 255.0]), ([0, 256, 65535], [0.0, 256 * 255 / 65535, 255.0]),
+                             ([1000, 65535], [1000 * 255 / 65535, 255.0])]:
+        pil = Image.fromarray(np.array([values], np.int32), "I")
+        np.testing.assert_allclose(I.load_image(pil)[0, :, 0], expected, rtol=1e-6)
+
+
+def test_floats_just_above_one_are_not_taken_for_unit_floats():
+    arr = np.array([[[0.0, 0.5, 1.5]]], np.float32)
+    np.testing.assert_array_equal(I.load_image(arr)[0, 0], [0.0, 0.5, 1.5])
+
+
+@pytest.mark.parametrize("orientation, swapped", [(1, False), (2, False), (3, False), (4, False),
+                                                  (5, True), (6, True), (7, True), (8, True)])
+def test_image_size_swaps_sides_for_every_rotating_exif_orientation(tmp_path, orientation, swapped):
+    path = tmp_path / "o.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.new("RGB", (30, 20)).save(path, exif=exif)
+    assert I.image_size(path) == ((30, 20) if swapped else (20, 30))
+    assert I.load_image(path).shape[:2] == I.image_size(path)
+
+
+def test_big_jpegs_are_decoded_at_reduced_size(monkeypatch):
+    from PIL import JpegImagePlugin
+
+    asked = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):
+        asked.append((mode, size))
+        return original(self, mode, size)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    data = _encoded(Image.new("RGB", (1600, 1200), (1, 2, 3)), "JPEG")
+    I.load_image(data, max_size=150)
+    assert asked == [("RGB", (150, 150))]
+    asked.clear()
+    I.load_image(data)  # no max_size: full decode
+    I.load_image(_encoded(Image.new("RGB", (160, 120)), "PNG"), max_size=50)  # PNG has no draft mode
+    assert asked == []
+
+
+@pytest.mark.parametrize("src, dst", [((20, 30), (40, 61)), ((20, 30), (7, 11)), ((6, 4), (4, 6))],
+                         ids=["grow", "shrink", "same-area"])
+def test_resize_interpolates_area_when_shrinking_and_cubic_otherwise(src, dst):
+    import cv2
+
+    img = np.random.default_rng(5).uniform(0, 255, (*src, 3)).astype(np.float32)
+    method = cv2.INTER_AREA if dst[0] * dst[1] < src[0] * src[1] else cv2.INTER_CUBIC
+    expected = np.clip(cv2.resize(img, dst[::-1], interpolation=method), 0, 255)
+    np.testing.assert_allclose(I.resize(img, dst), expected, rtol=1e-6, atol=1e-4)
+
+
+def test_resize_keeps_thin_images_one_pixel_wide_and_returns_a_copy():
+    assert I.resize(np.zeros((1000, 3, 3), np.float32), 100).shape == (100, 1, 3)
+    same = np.full((8, 6, 3), 3.0, np.float32)
+    out = I.resize(same, (8, 6))
+    out[0, 0, 0] = 99.0
+    assert same[0, 0, 0] == 3.0  # the caller's image is never changed through the result
+
+
+def test_save_writes_its_temporary_file_hidden_in_the_target_folder(tmp_path, monkeypatch):
+    import os
+
+    moves = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (moves.append((a, b)), real_replace(a, b))[1])
+    target = tmp_path / "out" / "result.png"
+    I.save_image(np.zeros((4, 4, 3), np.float32), target)
+    ((src, dst),) = moves
+    src = pathlib.Path(src)
+    assert src.parent == target.parent and src.name.startswith(".") and str(dst) == str(target)
+
+
+def test_list_bundled_knows_every_image_suffix(tmp_path, monkeypatch):
+    folder = tmp_path / "style"
+    folder.mkdir()
+    for name in ("a.png", "b.JPEG", "c.jpg", "d.txt", "e.PNG"):
+        (folder / name).write_bytes(b"x")
+    monkeypatch.setattr(I, "DATA_DIR", tmp_path)
+    assert I.list_bundled("style") == ["a.png", "b.JPEG", "c.jpg", "e.PNG"]
+    assert I.list_bundled("content") == []

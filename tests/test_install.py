@@ -65,13 +65,15 @@ def installed(tmp_path_factory) -> dict:
 
 def test_wheel_carries_the_bundled_images_and_their_sources(installed):
     names = set(zipfile.ZipFile(installed["wheel"]).namelist())
-    bundled = {f"nst_helpers/data/{kind}/{p.name}" for kind in ("content", "style") for p in (ROOT / "data" / kind).glob("*.jpg")}
+    bundled = {f"nst_helpers/data/{kind}/{p.name}"
+               for kind in ("content", "style") for p in (ROOT / "data" / kind).glob("*.jpg")}
     assert len(bundled) >= 2 and bundled <= names, f"missing from the wheel: {sorted(bundled - names)}"
     assert "nst_helpers/data/SOURCES.md" in names, "the images' licences must travel with them"
 
 
 def test_installed_package_finds_its_images_outside_the_checkout(installed):
-    code = "import nst_helpers, nst_helpers.images as i; print(nst_helpers.__file__); print(i.data_path('content')); print(i.data_path('style'))"
+    code = ("import nst_helpers, nst_helpers.images as i; print(nst_helpers.__file__); "
+            "print(i.data_path('content')); print(i.data_path('style'))")
     done = subprocess.run([sys.executable, "-c", code], cwd=installed["cwd"], env=installed["env"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -121,7 +123,8 @@ def repo_copy(tmp_path) -> pathlib.Path:
     shutil.copy2(ROOT / "pyproject.toml", copy / "pyproject.toml")
     shutil.copy2(ROOT / "README.md", copy / "README.md")
     shutil.copy2(ROOT / ".ci" / "links.py", copy / ".ci" / "links.py")
-    shutil.copytree(ROOT / "notebooks", copy / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "nst-helpers"))
+    shutil.copytree(ROOT / "notebooks", copy / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "nst-helpers"))
     return copy
 
 
@@ -140,8 +143,9 @@ def test_links_rewrites_badges_bootstrap_and_pyproject_and_nothing_else(repo_cop
         assert len(old["cells"]) == len(new)
         first_code = next(i for i, c in enumerate(new) if c["cell_type"] == "code")
         assert 'os.environ.get("NST_REPO", "https://github.com/some-org/nst.v2")' in _text(new[first_code])
-        assert f"colab.research.google.com/github/some-org/nst.v2/blob/main/{path.relative_to(repo_copy).as_posix()})" in _text(new[0])
-        for i, (a, b) in enumerate(zip(old["cells"], new)):
+        badge = f"colab.research.google.com/github/some-org/nst.v2/blob/main/{path.relative_to(repo_copy).as_posix()})"
+        assert badge in _text(new[0])
+        for i, (a, b) in enumerate(zip(old["cells"], new, strict=True)):
             assert a.get("outputs") == b.get("outputs"), f"{path.name}: outputs of cell {i} changed"
             if i != first_code and "colab-badge" not in _text(a):
                 assert a == b, f"{path.name}: cell {i} changed"
@@ -156,8 +160,9 @@ def test_links_rewrites_badges_bootstrap_and_pyproject_and_nothing_else(repo_cop
 def test_links_check_reports_a_stale_badge_and_rejects_a_bad_name(repo_copy):
     script = repo_copy / ".ci" / "links.py"
     nb = sorted((repo_copy / "notebooks").glob("*.ipynb"))[0]
-    nb.write_text(nb.read_text(encoding="utf-8").replace("colab.research.google.com/github/", "colab.research.google.com/github/x", 1),
-                  encoding="utf-8")
+    stale = nb.read_text(encoding="utf-8").replace("colab.research.google.com/github/",
+                                                   "colab.research.google.com/github/x", 1)
+    nb.write_text(stale, encoding="utf-8")
     check = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert check.returncode == 1 and nb.name in check.stdout
     bad = subprocess.run([sys.executable, str(script), "not a repo"], capture_output=True, text=True)
@@ -169,11 +174,14 @@ def _bootstrap_source() -> str:
     return next(_text(c) for c in _cells(first) if c["cell_type"] == "code")
 
 
-def _run_colab_bootstrap(workdir: pathlib.Path, stub: pathlib.Path, origin: pathlib.Path) -> subprocess.CompletedProcess:
+def _run_colab_bootstrap(
+    workdir: pathlib.Path, stub: pathlib.Path, origin: pathlib.Path
+) -> subprocess.CompletedProcess:
     script = workdir / "cell.py"
     script.write_text(f"import sys\nsys.path.insert(0, {str(stub)!r})\nimport google.colab\n{_bootstrap_source()}\n")
     env = dict(os.environ, NST_REPO=str(origin), PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    return subprocess.run([sys.executable, str(script)], cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, str(script)], cwd=workdir, env=env, capture_output=True, text=True,
+                          timeout=300)
 
 
 def test_bootstrap_updates_its_clone_on_rerun_and_says_when_it_cannot(tmp_path):
@@ -186,7 +194,8 @@ def test_bootstrap_updates_its_clone_on_rerun_and_says_when_it_cannot(tmp_path):
     def commit(name: str) -> None:
         (origin / name).write_text(name)
         subprocess.run([git, "-C", str(origin), "add", name], check=True)
-        subprocess.run([git, "-C", str(origin), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", name], check=True)
+        subprocess.run([git, "-C", str(origin), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", name],
+                       check=True)
 
     subprocess.run([git, "init", "-q", str(origin)], check=True)
     commit("first")
@@ -206,8 +215,9 @@ def test_bootstrap_updates_its_clone_on_rerun_and_says_when_it_cannot(tmp_path):
 
     subprocess.run([git, "-C", str(origin), "checkout", "-q", "--orphan", "rewritten"], check=True)
     commit("third")  # history rewritten: no fast-forward, so the cell says what to do and goes on
-    subprocess.run([git, "-C", str(origin), "branch", "-q", "-M", "rewritten", subprocess.run(
-        [git, "-C", str(clone), "branch", "--show-current"], capture_output=True, text=True).stdout.strip()], check=True)
+    branch = subprocess.run([git, "-C", str(clone), "branch", "--show-current"],
+                            capture_output=True, text=True).stdout.strip()
+    subprocess.run([git, "-C", str(origin), "branch", "-q", "-M", "rewritten", branch], check=True)
     done = _run_colab_bootstrap(content, stub, origin)
     assert done.returncode == 0, done.stderr
     assert "Could not update nst-helpers/" in done.stdout and "rm -rf nst-helpers" in done.stdout

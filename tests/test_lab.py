@@ -31,7 +31,8 @@ def repo(tmp_path):
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     repo = tmp_path / "repo"
-    shutil.copytree(ROOT / "notebooks", repo / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "outputs"))
+    shutil.copytree(ROOT / "notebooks", repo / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "outputs"))
     (repo / ".ci").mkdir()
     shutil.copy2(SCRIPT, repo / ".ci")
     shutil.copy2(ROOT / ".gitignore", repo)

@@ -32,7 +32,8 @@ def test_keras_preprocess_input_trap_is_real():
     assert not np.all(x == 100.0)
 
 
-@pytest.mark.parametrize("net, layer, shape", [("vgg16", "conv1_1", (1, 40, 48, 64)), ("vgg16", "conv3_1", (1, 10, 12, 256)),
+@pytest.mark.parametrize("net, layer, shape", [("vgg16", "conv1_1", (1, 40, 48, 64)),
+                                               ("vgg16", "conv3_1", (1, 10, 12, 256)),
                                                ("vgg19", "conv5_4", (1, 2, 3, 512))])
 def test_shapes_with_random_weights(net, layer, shape):
     fx = M.FeatureExtractor([layer], net=net, weights=None)
@@ -279,7 +280,8 @@ def test_weights_from_a_file_path(tmp_path):
 
 def test_corrupted_keras_cache_falls_back_with_the_reason(monkeypatch, capsys, tmp_path):
     """A cached but broken file is not a download failure: said once, and not remembered across processes."""
-    attempts = _break_imagenet(monkeypatch, OSError("Unable to open file (truncated file: eof = 1024)"), tmp_path / "keras")
+    attempts = _break_imagenet(monkeypatch, OSError("Unable to open file (truncated file: eof = 1024)"),
+                               tmp_path / "keras")
     cached = tmp_path / "keras" / "models" / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"x" * 1024)

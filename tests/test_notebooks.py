@@ -19,9 +19,9 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import tomllib
 
 import pytest
+import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -76,7 +76,8 @@ def package_public_names(package_dir: pathlib.Path = ROOT / "nst_helpers") -> se
     for module in package_dir.glob("*.py"):
         tree = ast.parse(module.read_text(encoding="utf-8"))
         for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+            is_definition = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            if is_definition and not node.name.startswith("_"):
                 names.add(node.name)
     return names
 
@@ -100,9 +101,9 @@ def checked_names(trees: list[ast.AST]) -> set[str]:
                 continue
             owner = node.func.value
             owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
-            if node.func.attr.startswith("check_") and owner_name == "checks" and node.args:
-                if isinstance(node.args[0], ast.Name):
-                    names.add(node.args[0].id)
+            is_checker = node.func.attr.startswith("check_") and owner_name == "checks"
+            if is_checker and node.args and isinstance(node.args[0], ast.Name):
+                names.add(node.args[0].id)
     return names
 
 
@@ -119,7 +120,8 @@ def test_redefinition_finder_flags_pasted_code_and_allows_checked_stubs():
     checked = pasted + ["nst.checks.check_gram_matrix(gram_matrix)"]
     assert redefined_package_functions(checked, public) == set()
     # checking one stub does not excuse another pasted function, nor a call that is not a checker
-    other = checked + ["class show_images: pass", "def content_loss(a, b): ...", "nst.losses.content_loss(content_loss)"]
+    other = checked + ["class show_images: pass", "def content_loss(a, b): ...",
+                       "nst.losses.content_loss(content_loss)"]
     assert redefined_package_functions(other, public) == {"show_images", "content_loss"}
 
 
@@ -214,7 +216,8 @@ def _run_bootstrap(workdir: pathlib.Path, bootstrap: str, *, colab_stub: pathlib
     ]
     script = workdir / "run_bootstrap.py"
     script.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script)], cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, str(script)], cwd=workdir, env=env, capture_output=True, text=True,
+                          timeout=600)
     assert done.returncode == 0, f"bootstrap failed:\n{done.stdout}\n{done.stderr}"
     return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
 

@@ -140,8 +140,9 @@ def test_plot_losses_skips_missing_keys():
 
 
 def test_animation_gif_has_all_frames():
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     frames = [_image(value=v) for v in (0.0, 120.0, 250.0)]
     data = plots.animation(frames, interval=50, titles=["a", "b", "c"])

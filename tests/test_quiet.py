@@ -217,7 +217,8 @@ def _imports_in_order(path: pathlib.Path) -> list[str]:
     names = []
     for cell in json.loads(path.read_text())["cells"]:
         if cell["cell_type"] == "code":
-            names += re.findall(r"^\s*(?:import|from)\s+(tensorflow|keras|nst_helpers)\b", "".join(cell["source"]), re.M)
+            source = "".join(cell["source"])
+            names += re.findall(r"^\s*(?:import|from)\s+(tensorflow|keras|nst_helpers)\b", source, re.M)
     return names
 
 

@@ -1,6 +1,7 @@
 """End-to-end behaviour of the loop on the real offline VGG16 weights, at small sizes."""
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -49,7 +50,7 @@ def test_seed_recipe_step_is_the_blogs_update(content64, style64):
     images = []
     result = T.transfer(content64, style64, cfg, callback=lambda step, img, row: images.append(img))
     x0 = (np.random.default_rng(cfg.seed).random((48, 48, 3)) + 128.0).astype(np.float32)
-    assert 128.0 <= x0.min() and x0.max() <= 129.0  # float32 rounds 128.99999 up
+    assert x0.min() >= 128.0 and x0.max() <= 129.0  # float32 rounds 128.99999 up
     objective = T.Objective(T.build_extractor(cfg), cfg, nst.images.resize(content64, 48, square=True),
                             [nst.images.resize(style64, 48, square=True)])
     x = tf.constant(x0[None])
@@ -61,10 +62,12 @@ def test_seed_recipe_step_is_the_blogs_update(content64, style64):
         grad += weight * tape.gradient(value, x).numpy() / float(value)
     expected = np.clip(x0 - 10.0 / (np.std(grad) + 1e-8) * grad[0], 0, 255)
     np.testing.assert_allclose(images[0], expected, atol=0.05)
-    # the weights the step used are 1/loss of the image it saw, at every step
-    for row in result.history:
+    # the weights each step used are 1/loss of the image it saw, recomputed here from those images
+    seen = [x0] + images[:-1]  # step k sees the image the callback got after step k-1
+    for row, image in zip(result.history, seen, strict=True):
+        independent = objective.losses(tf.constant(image[None]))
         for key in ("content", "style", "tv"):
-            np.testing.assert_allclose(row[f"adaptive_{key}"], 1.0 / (row[key] + 1e-10), rtol=1e-5)
+            np.testing.assert_allclose(row[f"adaptive_{key}"], 1.0 / float(independent[key]), rtol=1e-3)
     assert result.traces == 1
 
 
@@ -111,25 +114,48 @@ def test_nan_loss_stops_and_keeps_a_finite_image(content64, style64, monkeypatch
     np.testing.assert_allclose(res.image, nst.images.resize(content64, 48), atol=1e-4)
 
 
-def test_content_reconstruction_and_texture_synthesis_are_the_same_call(content64, style64):
-    recon = nst.TransferConfig(size=48, steps=5, style_weight=0.0, style_layers=(), tv_weight=0.0, init="random")
-    texture = nst.TransferConfig(size=48, steps=5, content_weight=0.0, content_layers=(), init="random")
-    for cfg in (recon, texture):
-        res = T.transfer(content64, style64, cfg)
-        assert res.final_loss < res.history[0]["total"]
-    assert res.final_losses["content"] == 0.0
+def test_content_reconstruction_and_texture_synthesis_are_the_same_call(evaluator, content64, style64):
+    """From noise, style weight 0 rebuilds the photo's features; content weight 0 grows the painting's Grams."""
+    recon = nst.TransferConfig(size=48, steps=15, style_weight=0.0, style_layers=(), tv_weight=0.0, init="random")
+    texture = nst.TransferConfig(size=48, steps=15, content_weight=0.0, content_layers=(), init="random")
+    photo = nst.images.resize(content64, 48)
+    noise = (np.random.default_rng(0).random(photo.shape) * 255.0).astype(np.float32)  # what init="random" starts from
+    style_noise, content_noise = _distances(evaluator, noise, photo, style64)
+    r = T.transfer(content64, style64, recon)
+    style_r, content_r = _distances(evaluator, r.image, photo, style64)
+    assert content_r < 0.5 * content_noise and r.final_losses["style"] == 0.0
+    t = T.transfer(content64, style64, texture)
+    style_t, content_t = _distances(evaluator, t.image, photo, style64)
+    assert style_t < 0.2 * style_noise and t.final_losses["content"] == 0.0
+    assert style_t < style_r and content_r < content_t  # each run pulled towards its own target only
 
 
-@pytest.mark.parametrize("init", ["style", "random", "content"])
+@pytest.mark.parametrize("init", ["style", "random", "content", "noise"])
 def test_inits(content64, style64, init):
-    res = T.transfer(content64, style64, nst.TransferConfig(size=48, steps=1, init=init, optimizer="adam"))
+    """One Adam step (lr 5) moves each pixel by about 5 at most: the output must sit next to the chosen start."""
+    cfg = nst.TransferConfig(size=48, steps=1, init=init, optimizer="adam", learning_rate=5.0, seed=3)
+    res = T.transfer(content64, style64, cfg)
+    rng = np.random.default_rng(3)
+    starts = {
+        "content": nst.images.resize(content64, 48),
+        "style": nst.images.resize(nst.images.resize(style64, 48), (36, 48)),  # the style at this scale, fitted
+        "random": rng.random((36, 48, 3)) * 255.0,
+        "noise": np.random.default_rng(3).random((36, 48, 3)) + 128.0,
+    }
     assert res.image.shape == (36, 48, 3)
+    assert np.abs(res.image - np.clip(starts[init], 0, 255)).max() <= 5.5
+    for other, start in starts.items():
+        if other != init:
+            assert np.abs(res.image - start).mean() > 10.0
 
 
 def test_explicit_init_array(content64, style64):
-    start = np.full((10, 10, 3), 50.0, np.float32)  # any size: resized to the content
-    res = T.transfer(content64, style64, nst.TransferConfig(size=48, steps=1, optimizer="seed"), init=start)
+    start = np.zeros((10, 10, 3), np.float32)  # any size: resized to the content
+    start[:, 5:] = 200.0
+    cfg = nst.TransferConfig(size=48, steps=1, optimizer="adam", learning_rate=2.0, init="content")
+    res = T.transfer(content64, style64, cfg, init=start)
     assert res.image.shape == (36, 48, 3)
+    np.testing.assert_allclose(res.image, nst.images.resize(start, (36, 48)), atol=2.5)  # not config.init
 
 
 def test_result_reports_weights_precision_and_time(content64, style64):
@@ -137,3 +163,58 @@ def test_result_reports_weights_precision_and_time(content64, style64):
     assert res.precision == "float32" and res.seconds > 0
     assert set(res.history[0]) >= {"step", "total", "content", "style", "tv"}
     assert "HED" in res.weights_description
+
+
+# ----- the L-BFGS optimisers ------------------------------------------------------------------------
+def _lbfgs(**changes):
+    return nst.TransferConfig(**dict(dict(size=48, steps=15, optimizer="lbfgs", precision="float32", tolerance=0.0),
+                                     **changes))
+
+
+def test_lbfgs_objective_falls_every_iteration_and_stays_in_bounds(content64, style64):
+    # a style weight this large drives many pixels to 0 or 255: the box must hold them
+    cfg = _lbfgs(style_weight=1e3, init="random")
+    res = T.transfer(content64, style64, cfg)
+    totals = [row["total"] for row in res.history]
+    assert len(totals) == 15 and all(b <= a for a, b in itertools.pairwise(totals))
+    assert totals[-1] < 0.2 * totals[0]
+    assert res.image.min() >= 0.0 and res.image.max() <= 255.0
+    assert ((res.image == 0.0) | (res.image == 255.0)).mean() > 0.01  # the bounds were really reached
+    assert res.final_loss == pytest.approx(totals[-1], rel=1e-4)  # the returned image is the last iterate
+    assert all(row["evaluations"] >= 1 for row in res.history)
+
+
+def test_lbfgs_is_deterministic_and_matches_scipy(content64, style64):
+    cfg = _lbfgs()
+    a, b = T.transfer(content64, style64, cfg), T.transfer(content64, style64, cfg)
+    np.testing.assert_array_equal(a.image, b.image)
+    ref = T.transfer(content64, style64, dataclasses.replace(cfg, optimizer="lbfgs-scipy"))
+    start = a.history[0]["total"]
+    assert a.final_loss < 0.3 * start and ref.final_loss < 0.3 * start
+    assert a.final_loss == pytest.approx(ref.final_loss, rel=0.25)  # two L-BFGS, one objective
+
+
+def test_lbfgs_stops_on_convergence_only_when_asked(content64, style64):
+    cfg = _lbfgs(steps=40)
+    full = T.transfer(content64, style64, cfg)  # tolerance 0: every step
+    assert len(full.history) == 40
+    photo = nst.images.resize(content64, 48)
+    start = T.evaluate(photo, T.Objective(T.build_extractor(cfg), cfg, photo, [nst.images.resize(style64, 48)]),
+                       cfg, "float32")["total"]  # init="content": the objective before the first step
+    seq, window, tol = [start] + [row["total"] for row in full.history], T.CONVERGENCE_WINDOW, 0.5
+    # the first iteration k after which the objective fell by less than 50 % over the last 10 iterations
+    k = next(k for k in range(window, 41) if seq[k - window] - seq[k] <= tol * seq[k])
+    loose = T.transfer(content64, style64, dataclasses.replace(cfg, tolerance=tol))
+    assert len(loose.history) == k < 40 and loose.stop_reason == "completed"
+    np.testing.assert_array_equal(loose.image, T.transfer(content64, style64, dataclasses.replace(cfg, steps=k)).image)
+
+
+def test_large_sizes_run_coarse_to_fine_by_themselves(content64, style64, monkeypatch):
+    assert nst.config.stage_schedule(nst.TransferConfig(size=1024, steps=200)) == ((256, 200), (512, 25), (1024, 25))
+    assert nst.config.stage_schedule(nst.TransferConfig(size=400, steps=200)) == ((400, 200),)
+    assert nst.config.stage_schedule(nst.TransferConfig(size=2048, scales=(1024,))) == ((1024, 200),)  # explicit
+    monkeypatch.setattr(nst.config, "AUTO_SCALES_ABOVE", 60)
+    res = T.transfer(content64, style64, _lbfgs(size=96, steps=16))
+    assert res.stages == ((48, 16), (96, 10))
+    assert [row["scale"] for row in res.history] == [48] * 16 + [96] * 10
+    assert res.image.shape == (72, 96, 3) and res.traces == 2

@@ -132,7 +132,8 @@ def test_run_uses_the_chosen_settings(fake):
     panel.run_button.click()
     assert panel.wait(10)
     cfg = fake.configs[-1]
-    assert (cfg.net, cfg.content_layers, cfg.style_layers) == ("vgg19", ("block5_conv2",), ("block1_conv1", "block3_conv4"))
+    assert (cfg.net, cfg.content_layers, cfg.style_layers) == (
+        "vgg19", ("block5_conv2",), ("block1_conv1", "block3_conv4"))
     assert cfg.style_layer_weights == (3.0, 0.5)  # as the boxes showed: 3 typed, 1/2 by default
     assert cfg.style_weight == pytest.approx(1e3) and cfg.tv_weight == 0.0
     assert (cfg.optimizer, cfg.steps, cfg.size, cfg.preserve_color) == ("adam", 4, 96, "histogram")

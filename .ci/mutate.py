@@ -5,7 +5,7 @@ so every module gets its own copy of the package (plus ``data/``, which ``images
 next to the package) with a small pyproject naming that module and its test files. The shared
 mutmut settings come from this repository's ``[tool.mutmut]`` section.
 
-Usage: ``python tools/mutate.py [--min 90] [module ...]``. Prints the killed share per module and
+Usage: ``python .ci/mutate.py [--min 90] [module ...]``. Prints the killed share per module and
 exits 1 if any module is below ``--min`` percent.
 """
 
