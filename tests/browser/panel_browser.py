@@ -4,6 +4,9 @@ By hand (prints a JSON report, writes a screenshot)::
 
     .venv/bin/python tests/browser/panel_browser.py --screenshot /tmp/nst_panel_browser.png
 
+The screenshot in docs/control_panel.jpg (shown in notebooks/06_playground.ipynb) came from
+``--size 160 --steps 30 --optimizer lbfgs``, cropped to the panel (tests/browser/crop_screenshot.py).
+
 Used by ``tests/browser/test_panel_browser.py`` (``NST_BROWSER=1``, ``make browser-test``).
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``/usr/bin/chromium``, ``/usr/bin/chromedriver``)
@@ -144,6 +147,7 @@ _PREVIEW_WIDTH = """
 const img = document.querySelector('img.nst-preview');
 return img && img.complete ? img.naturalWidth : 0;
 """
+_PREVIEW_SRC = "const img = document.querySelector('img.nst-preview'); return img ? img.src : '';"
 
 
 def drive(driver: Any, url: str, *, timeout: float) -> dict[str, Any]:
@@ -158,8 +162,11 @@ def drive(driver: Any, url: str, *, timeout: float) -> dict[str, Any]:
     driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     run = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "button.nst-run-button"), timeout, "the panel")
     mark("panel_shown")
+    # The preview starts as a 320 px placeholder ("press Run"): wait for a new picture, not for any width.
+    placeholder = wait_for(lambda: driver.execute_script(_PREVIEW_SRC), timeout, "the placeholder preview")
     run.click()
-    wait_for(lambda: driver.execute_script(_PREVIEW_WIDTH), timeout, "the preview image")
+    wait_for(lambda: driver.execute_script(_PREVIEW_SRC) != placeholder and driver.execute_script(_PREVIEW_WIDTH),
+             timeout, "the first real preview image")
     mark("first_preview")
     status = driver.find_element(By.CSS_SELECTOR, ".nst-status")
     wait_for(lambda: "Done" in status.text or "⚠" in status.text, timeout, "the end of the run")
@@ -196,7 +203,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--screenshot", type=pathlib.Path, default=pathlib.Path("/tmp/nst_panel_browser.png"))
     parser.add_argument("--timeout", type=float, default=240)
+    parser.add_argument("--size", type=int, default=64, help="the panel's size (the docs/ screenshot: 160)")
+    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--optimizer", default="adam")
     args = parser.parse_args()
+    # read by panel_check.ipynb; JupyterLab's kernel inherits this environment
+    os.environ.update(NST_PANEL_SIZE=str(args.size), NST_PANEL_STEPS=str(args.steps), NST_PANEL_OPTIMIZER=args.optimizer)
     report = run_check(args.screenshot, timeout=args.timeout)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0 if "Done" in report["status"] else 1
