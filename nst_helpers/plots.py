@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.animation as mpl_animation
 import matplotlib.colors as mpl_colors
@@ -84,7 +85,7 @@ def show_images(
         raise ValueError(f"{len(titles)} titles for {len(images)} images: give one title per image.")
     aspect = max(im.shape[0] / im.shape[1] for im in images)
     fig, axes = _grid(len(images), ncols, size, aspect=aspect)
-    for i, (ax, im) in enumerate(zip(axes, images)):
+    for i, (ax, im) in enumerate(zip(axes, images, strict=False)):  # a grid may have spare axes
         ax.imshow(im)
         ax.set_axis_off()
         if titles is not None:
@@ -170,7 +171,7 @@ def show_feature_maps(
         raise ValueError(f"Expected feature maps (1, h, w, c) or (h, w, c), got {array.shape}.")
     picks = list(channels) if channels is not None else list(range(min(n, array.shape[-1])))
     fig, axes = _grid(len(picks), ncols, size, aspect=array.shape[0] / array.shape[1])
-    for ax, c in zip(axes, picks):
+    for ax, c in zip(axes, picks, strict=False):  # spare axes of the grid stay empty
         ax.imshow(array[..., c], cmap=cmap, vmin=0.0, vmax=max(float(array[..., c].max()), 1e-6))
         ax.set_title(f"#{c}", fontsize=8)
         ax.set_axis_off()
@@ -385,7 +386,8 @@ def _diagram_texts(config: Any) -> dict[str, str]:
         "style_loss": "style loss\nmean over layers of\nMSE(G(x), G(painting))",
         "tv_loss": "denoise (TV) loss\nmean |neighbour differences|\nof x itself",
         "total": (f"L = {config.content_weight:g}·Lc + {config.style_weight:g}·Ls\n+ {config.tv_weight:g}·Ltv"
-                  + ("\n\neach term divided by\nits own current value\n(the 1/loss weights)" if config.adaptive else "")),
+                  + ("\n\neach term divided by\nits own current value\n(the 1/loss weights)"
+                     if config.adaptive else "")),
         "gradient": "gradient\ng = ∂L/∂x\n(tf.GradientTape)",
         "update": f"update\n{step}\nrepeat {config.steps} times",
     }

@@ -151,7 +151,8 @@ def test_notebook_files_exist():
     present = {p.stem for p in NOTEBOOK_DIR.glob("*.ipynb")}
     assert set(SERIES) <= present, f"missing notebooks: {sorted(set(SERIES) - present)}"
     numbered = sorted(stem for stem in present if stem[:2].isdigit())
-    assert numbered == SERIES, f"notebooks outside the series (rename or add them to SERIES): {sorted(set(numbered) - set(SERIES))}"
+    extra = sorted(set(numbered) - set(SERIES))
+    assert numbered == SERIES, f"notebooks outside the series (rename or add them to SERIES): {extra}"
     solutions = {p.stem for p in (NOTEBOOK_DIR / "solutions").glob("*.ipynb")}
     missing = [name for name in numbered if f"{name}_solutions" not in solutions]
     assert not missing, f"numbered notebooks without notebooks/solutions/<name>_solutions.ipynb: {missing}"

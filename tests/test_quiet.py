@@ -207,7 +207,6 @@ def test_the_noise_pattern_catches_what_the_issue_saw():
     assert not NOISE.search("No GPU: running on the CPU (fine here, just slower)")
 
 
-@pytest.mark.xfail(strict=False, reason="outputs re-executed by the teaching pass")
 def test_no_stored_notebook_output_carries_log_noise():
     noise = _stored_noise()
     assert noise == [], f"{len(noise)} lines, e.g.\n" + "\n".join(noise[:10])
@@ -222,7 +221,6 @@ def _imports_in_order(path: pathlib.Path) -> list[str]:
     return names
 
 
-@pytest.mark.xfail(strict=False, reason="notebooks reordered by the teaching pass")
 def test_notebooks_import_nst_helpers_before_tensorflow():
     """TensorFlow imported before nst_helpers cannot be made quiet (see nst_helpers/_quiet.py)."""
     late = [path.name for path in sorted((ROOT / "notebooks").rglob("*.ipynb"))

@@ -1,6 +1,7 @@
 """Crop panel_browser.py's screenshot to the control panel and save it as a small JPEG for docs/.
 
-    .venv/bin/python tests/browser/panel_browser.py --screenshot /tmp/nst_panel_big.png --size 160 --steps 30 --optimizer lbfgs
+    .venv/bin/python tests/browser/panel_browser.py --screenshot /tmp/nst_panel_big.png \
+        --size 160 --steps 30 --optimizer lbfgs
     .venv/bin/python tests/browser/crop_screenshot.py /tmp/nst_panel_big.png docs/control_panel.jpg
 
 The box is JupyterLab's output area at panel_browser.py's window size (1400 x 2000).

@@ -30,7 +30,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 HERE = pathlib.Path(__file__).resolve().parent
 NOTEBOOK = HERE / "panel_check.ipynb"
@@ -94,7 +95,7 @@ def jupyter_lab(workdir: pathlib.Path, *, timeout: float = 90) -> Iterator[tuple
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTERLAB_SETTINGS_DIR=str(workdir / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(workdir / "workspaces"), JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
                NST_WEIGHTS="offline-hed-vgg16", NST_QUICK="1")
-    log = open(workdir / "lab.log", "wb")
+    log = open(workdir / "lab.log", "wb")  # noqa: SIM115 (JupyterLab writes to it for its whole life; closed at the end)
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", f"--port={port}", f"--IdentityProvider.token={token}",
          f"--ServerApp.root_dir={root}"],
@@ -208,7 +209,8 @@ def main() -> int:
     parser.add_argument("--optimizer", default="adam")
     args = parser.parse_args()
     # read by panel_check.ipynb; JupyterLab's kernel inherits this environment
-    os.environ.update(NST_PANEL_SIZE=str(args.size), NST_PANEL_STEPS=str(args.steps), NST_PANEL_OPTIMIZER=args.optimizer)
+    os.environ.update(NST_PANEL_SIZE=str(args.size), NST_PANEL_STEPS=str(args.steps),
+                      NST_PANEL_OPTIMIZER=args.optimizer)
     report = run_check(args.screenshot, timeout=args.timeout)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0 if "Done" in report["status"] else 1
