@@ -136,26 +136,37 @@ def status(root: pathlib.Path = NOTEBOOKS) -> tuple[dict[str, list[str]], int]:
 
 
 def skeleton(en: dict, vi: dict | None = None) -> dict:
-    """A vi twin: English code cells, kept translations, marked English text for new or stale markdown."""
-    old = {}
-    only = []
+    """A vi twin: kept translations, marked English text for new or stale markdown, English code where it changed.
+
+    A vi code cell whose tokens still equal its English twin's is kept as it is (its translated comments and
+    its Vietnamese outputs); otherwise the English cell is copied. The vi-only cells (the language switch)
+    go right after the first code cell that imports ``nst_helpers``, where ``nst`` exists.
+    """
+    old_md, old_code, only = {}, {}, []
     for c in (vi or {}).get("cells", []):
         if _vi_only(c):
             only.append(c)
         elif c["cell_type"] == "markdown" and _meta(c).get("sha256"):
-            old.setdefault(_meta(c)["sha256"], c)
+            old_md.setdefault(_meta(c)["sha256"], c)
+        elif c["cell_type"] == "code":
+            old_code.setdefault(tuple(code_tokens(source(c))), c)
     cells = []
     for j, e in enumerate(en["cells"]):
         eid = e.get("id", str(j))
         if e["cell_type"] == "markdown":
-            kept = old.get(sha256(source(e)))
+            kept = old_md.get(sha256(source(e)))
             text = source(kept) if kept else f"{MARKER}\n\n{source(e)}"
             cell = {"cell_type": "markdown", "id": eid, "source": text.splitlines(keepends=True),
                     "metadata": {"i18n": {"source": eid, "sha256": sha256(source(e))}}}
         else:
-            cell = json.loads(json.dumps(e))
+            kept = old_code.pop(tuple(code_tokens(source(e))), None) if e["cell_type"] == "code" else None
+            cell = json.loads(json.dumps(kept if kept is not None else e))
+            cell["id"] = eid
         cells.append(cell)
-    cells = cells[:1] + only + cells[1:] if only else cells  # vi-only cells (the language switch) stay near the top
+    if only:
+        at = next((k + 1 for k, c in enumerate(cells)
+                   if c["cell_type"] == "code" and "import nst_helpers" in source(c)), 1)
+        cells = cells[:at] + only + cells[at:]
     return {**{k: v for k, v in en.items() if k != "cells"}, "cells": cells}
 
 

@@ -137,3 +137,29 @@ def test_status_command_exit_code(tmp_path, monkeypatch, dirty):
     monkeypatch.setattr(sync, "VI", en_dir / "vi")
     monkeypatch.setattr(sync, "ROOT", tmp_path)
     assert sync.main([]) == (1 if dirty else 0)
+
+
+def test_update_keeps_vi_code_cells_that_still_match_and_replaces_changed_ones():
+    en = english()
+    en["cells"][1]["source"] = "import nst_helpers as nst\nx = 1"
+    vi = translated(en)
+    vi["cells"][1]["source"] = "import nst_helpers as nst  # chú thích tiếng Việt\nx = 1"
+    vi["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "Đúng!\n"}]
+    vi["cells"][3]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "cũ\n"}]
+    en["cells"][3]["source"] = "y = x + 2"  # the English code changed: its vi twin must follow
+    again = sync.skeleton(en, vi)
+    assert "chú thích" in sync.source(again["cells"][1]) and again["cells"][1]["outputs"][0]["text"] == "Đúng!\n"
+    assert sync.source(again["cells"][3]) == "y = x + 2" and again["cells"][3]["outputs"] == []
+    assert sync.compare(en, again) == []
+
+
+def test_language_switch_goes_after_the_import_cell():
+    en = english()
+    en["cells"].insert(2, code(9, "import nst_helpers as nst"))
+    vi = translated(en)
+    switch = {**code(99, 'nst.checks.set_language("vi")'), "metadata": {"i18n": {"only": "vi"}}}
+    vi["cells"].insert(0, switch)  # wherever it stood, the update puts it where `nst` exists
+    again = sync.skeleton(en, vi)
+    kinds = [sync.source(c) for c in again["cells"]]
+    assert kinds.index('nst.checks.set_language("vi")') == kinds.index("import nst_helpers as nst") + 1
+    assert sync.compare(en, again) == []
