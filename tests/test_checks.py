@@ -466,6 +466,19 @@ class TestTweaks:
         ok, out = run(checks.check_bigger_strokes, nst.TransferConfig.default(style_scale=2.0), capsys)
         assert ok, out
 
+    def test_stroke_width_grows_with_the_size_of_the_marks(self):
+        # the same random marks drawn 2, 4 and 8 px wide (nearest-neighbour upsampling) on a 128 px image
+        rng = np.random.default_rng(0)
+        widths = []
+        for block in (2, 4, 8):
+            marks = rng.uniform(0, 255, (128 // block, 128 // block, 1)).astype(np.float32)
+            image = np.repeat(np.repeat(np.repeat(marks, block, 0), block, 1), 3, 2)
+            widths.append(checks.stroke_width(image))
+        assert widths[0] < widths[1] < widths[2], widths
+        flat = np.full((128, 128, 3), 100.0, np.float32)
+        flat[::2] = 140.0  # one-pixel stripes: the narrowest strokes there are
+        assert checks.stroke_width(flat) < widths[0]
+
     def test_init_choice(self, capsys):
         ok, out = run(checks.check_init_choice, nst.TransferConfig.seed_recipe(), capsys)
         assert not ok and "init='content'" in out
