@@ -76,6 +76,13 @@ def machine() -> dict[str, str]:
     }
 
 
+def auto_bf16() -> bool:
+    """Whether ``precision="auto"`` picks bfloat16 on this machine (decided by nst_helpers.devices)."""
+    from nst_helpers import devices
+
+    return devices.resolve_precision("auto") == "bfloat16"
+
+
 def load1() -> float:
     return os.getloadavg()[0]
 
@@ -572,7 +579,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     # the levers, one at a time, relative to the default (which is TF L-BFGS, tolerance 1e-3, precision auto)
     args.candidates = [
         ("lbfgs-scipy", dict(optimizer="lbfgs-scipy")),
-        ("bfloat16", dict(precision="bfloat16")),
+        # the precision "auto" does not pick here: each machine shows what its precision choice buys
+        ("float32", dict(precision="float32")) if auto_bf16() else ("bfloat16", dict(precision="bfloat16")),
     ]
     if args.size >= 128:  # a half-size stage must still be >= 64 px for VGG's deepest layers
         args.candidates.append(("coarse-to-fine", dict(scales=(args.size // 2, args.size), steps=100)))

@@ -261,18 +261,19 @@ class _LBFGS:
         m = self.memory
         count = tf.minimum(self.pairs, m)
         slot = lambda j: tf.math.floormod(self.pairs - 1 - j, m)  # noqa: E731  (j = 0: the newest pair)
+        s_all, y_all, rho = self.s_pairs.read_value(), self.y_pairs.read_value(), self.rho.read_value()  # read once
 
         def newest_first(j, q, alphas):
             i = slot(j)
-            a = self.rho[i] * tf.reduce_sum(self.s_pairs[i] * q)
-            return j + 1, q - a * self.y_pairs[i], tf.tensor_scatter_nd_update(alphas, [[j]], [a])
+            a = rho[i] * tf.reduce_sum(s_all[i] * q)
+            return j + 1, q - a * y_all[i], tf.tensor_scatter_nd_update(alphas, [[j]], [a])
 
         _, q, alphas = tf.while_loop(lambda j, *_: j < count, newest_first, (tf.constant(0), q, tf.zeros(m)))
 
         def oldest_first(j, r):
             i = slot(j)
-            b = self.rho[i] * tf.reduce_sum(self.y_pairs[i] * r)
-            return j - 1, r + self.s_pairs[i] * (alphas[j] - b)
+            b = rho[i] * tf.reduce_sum(y_all[i] * r)
+            return j - 1, r + s_all[i] * (alphas[j] - b)
 
         _, r = tf.while_loop(lambda j, _: j >= 0, oldest_first, (count - 1, self.gamma * q))
         return r
@@ -300,10 +301,12 @@ class _LBFGS:
         """Store the pair if it has positive curvature (else the inverse-Hessian model would not be positive)."""
         sy, yy = tf.reduce_sum(s * y), tf.reduce_sum(y * y)
         if sy > 1e-10 * yy and sy > 0.0:
+            # a row assignment, not scatter_update: a scatter switches the variable to copy-on-read, and
+            # then every read copies all the pairs (at 1024 px: 28 x 2 x 9 MB, 56 times an iteration)
             i = tf.math.floormod(self.pairs, self.memory)
-            self.s_pairs.scatter_update(tf.IndexedSlices(s[None], i[None]))
-            self.y_pairs.scatter_update(tf.IndexedSlices(y[None], i[None]))
-            self.rho.scatter_update(tf.IndexedSlices((1.0 / sy)[None], i[None]))
+            self.s_pairs[i].assign(s)
+            self.y_pairs[i].assign(y)
+            self.rho[i].assign(1.0 / sy)
             self.pairs.assign_add(1)
             self.gamma.assign(sy / yy)
 

@@ -121,14 +121,16 @@ def outcomes(tmp_path_factory):
     """Run every scenario at once (threads), each in its own folder; ``{name: result or exception}``."""
     results: dict = {}
 
-    def drive(name, scenario):
-        folder = tmp_path_factory.mktemp(name)
+    def drive(name, scenario, folder):
         try:
             results[name] = scenario(folder)
         except BaseException as err:  # reported by the scenario's own test
             results[name] = err
 
-    threads = [threading.Thread(target=drive, args=item) for item in SCENARIOS.items()]
+    # the folders first: tmp_path_factory.mktemp is not thread-safe (two threads raced for its numbering)
+    folders = {name: tmp_path_factory.mktemp(name) for name in SCENARIOS}
+    threads = [threading.Thread(target=drive, args=(name, scenario, folders[name]))
+               for name, scenario in SCENARIOS.items()]
     for t in threads:
         t.start()
     for t in threads:
