@@ -67,7 +67,8 @@ links:  ## point pyproject's Repository URL, the Colab badges and the notebooks'
 	$(PYTHON) .ci/links.py "$(REPO)"
 
 strip:  ## remove noise from notebooks, keep outputs
-	$(VENV)/bin/nbstripout --keep-output --keep-count --extra-keys "metadata.colab cell.metadata.colab cell.metadata.executionInfo" notebooks/*.ipynb notebooks/solutions/*.ipynb
+	$(VENV)/bin/nbstripout --keep-output --keep-count --extra-keys "metadata.colab cell.metadata.colab cell.metadata.executionInfo" notebooks/*.ipynb notebooks/solutions/*.ipynb \
+		notebooks/vi/*.ipynb notebooks/vi/solutions/*.ipynb
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .coverage

@@ -31,8 +31,13 @@ def source(cell: dict) -> str:
     return "".join(text) if isinstance(text, list) else text
 
 
+#: The repository part of a Colab badge URL: ``make links`` rewrites it, so the hash does not see it.
+BADGE_REPO = re.compile(r"(https://colab\.research\.google\.com/github/)[^/\s)]+/[^/\s)]+(/blob/)")
+
+
 def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """Hash of an English cell's text, with the repository of any Colab badge left out."""
+    return hashlib.sha256(BADGE_REPO.sub(r"\g<1>REPO\g<2>", text).encode("utf-8")).hexdigest()
 
 
 def code_tokens(text: str) -> list[str]:

@@ -2,10 +2,10 @@
 """`make links REPO=owner/name`: point everything at one GitHub repository.
 
 The one source is ``pyproject.toml``'s ``[project.urls] Repository``. This rewrites it, the "Open in Colab" badge
-of every notebook (``notebooks/`` and ``notebooks/solutions/``), the default ``REPO`` of their Colab bootstrap
-cell (the first code cell) and the README's ``git+`` install line. Nothing else in a notebook changes: outputs stay,
-and the file is written the way nbformat writes it. ``python3 .ci/links.py --check`` only reports whether the three
-agree.
+of every notebook (``notebooks/``, ``notebooks/solutions/`` and their ``vi/`` twins), the default ``REPO`` of
+their Colab bootstrap cell (the first code cell) and the README's ``git+`` install line. Nothing else in a
+notebook changes: outputs stay, and the file is written the way nbformat writes it. ``python3 .ci/links.py
+--check`` only reports whether the three agree.
 """
 
 from __future__ import annotations
@@ -27,7 +27,10 @@ README_URL = re.compile(r"(git\+https://github\.com/)[^/\s\"`)]+/[^/\s\"`)]+")
 
 
 def notebooks(root: pathlib.Path = ROOT) -> list[pathlib.Path]:
-    return sorted((root / "notebooks").glob("*.ipynb")) + sorted((root / "notebooks" / "solutions").glob("*.ipynb"))
+    """Every notebook: the series, its solutions and their Vietnamese twins (notebooks/vi/, notebooks/vi/solutions/)."""
+    folders = [root / "notebooks", root / "notebooks" / "solutions", root / "notebooks" / "vi",
+               root / "notebooks" / "vi" / "solutions"]
+    return [p for folder in folders for p in sorted(folder.glob("*.ipynb"))]
 
 
 def slug_of(repo: str) -> str:

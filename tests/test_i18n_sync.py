@@ -163,3 +163,15 @@ def test_language_switch_goes_after_the_import_cell():
     kinds = [sync.source(c) for c in again["cells"]]
     assert kinds.index('nst.checks.set_language("vi")') == kinds.index("import nst_helpers as nst") + 1
     assert sync.compare(en, again) == []
+
+
+def test_moving_the_repository_does_not_make_translations_stale():
+    # `make links REPO=...` rewrites every Colab badge, English and Vietnamese: that is not a new English text
+    badge = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+    en = english()
+    en["cells"][0]["source"] = f"# Title\n{badge}(https://colab.research.google.com/github/a/b/blob/main/x.ipynb)"
+    vi = translated(en)
+    en["cells"][0]["source"] = f"# Title\n{badge}(https://colab.research.google.com/github/c/d/blob/main/x.ipynb)"
+    assert sync.compare(en, vi) == []
+    en["cells"][0]["source"] = f"# Title changed\n{badge}(https://colab.research.google.com/github/c/d/blob/main/x.ipynb)"
+    assert any("stale" in p for p in sync.compare(en, vi))

@@ -25,7 +25,10 @@ import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb")) + sorted((NOTEBOOK_DIR / "solutions").glob("*.ipynb"))
+ENGLISH = sorted(NOTEBOOK_DIR.glob("*.ipynb")) + sorted((NOTEBOOK_DIR / "solutions").glob("*.ipynb"))
+#: Every notebook, the Vietnamese twins (notebooks/vi/) included: all are stripped, badged and linted alike.
+VIETNAMESE = sorted((NOTEBOOK_DIR / "vi").glob("*.ipynb")) + sorted((NOTEBOOK_DIR / "vi" / "solutions").glob("*.ipynb"))
+NOTEBOOKS = ENGLISH + VIETNAMESE
 IDS = [str(p.relative_to(NOTEBOOK_DIR)) for p in NOTEBOOKS]
 
 #: The same settings as ``make strip`` and .pre-commit-config.yaml.
@@ -207,10 +210,10 @@ def bootstrap_cell(path: pathlib.Path) -> str:
 @needs_notebooks
 def test_every_notebook_has_the_same_bootstrap_cell_first():
     """(d) one bootstrap for the whole series, as the first code cell, guarded by IS_COLAB."""
-    reference = bootstrap_cell(NOTEBOOKS[0])
-    for path in NOTEBOOKS:
+    reference = bootstrap_cell(ENGLISH[0])
+    for path in ENGLISH:  # the vi twins' code equals their English twins' up to comments (tests/test_i18n_sync.py)
         first_code = code_cells(load(path))[0]
-        assert first_code == reference, f"{path.name}: the first code cell differs from {NOTEBOOKS[0].name}'s bootstrap"
+        assert first_code == reference, f"{path.name}: the first code cell differs from {ENGLISH[0].name}'s bootstrap"
     assert 'IS_COLAB = "google.colab" in sys.modules' in reference
     assert repository_url() in reference, "the bootstrap must clone the Repository URL of pyproject.toml"
 
