@@ -172,6 +172,8 @@ def skeleton(en: dict, vi: dict | None = None) -> dict:
         at = next((k + 1 for k, c in enumerate(cells)
                    if c["cell_type"] == "code" and "import nst_helpers" in source(c)), 1)
         cells = cells[:at] + only + cells[at:]
+    for k, cell in enumerate(cells):  # sequential ids, as nbstripout (`make strip`) numbers them
+        cell["id"] = str(k)
     return {**{k: v for k, v in en.items() if k != "cells"}, "cells": cells}
 
 
