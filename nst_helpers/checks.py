@@ -75,6 +75,7 @@ from .errors import ConfigError
 __all__ = [
     "check_gram_matrix",
     "check_seed_step",
+    "check_preprocess",
     "check_content_loss",
     "check_style_loss",
     "check_total_variation_loss",
@@ -129,6 +130,9 @@ MESSAGES: dict[str, str] = {
     "in_vstripes": "vertical stripes",
     "in_2x2": "smallest image, 2 x 2",
     "in_leaves": "a step that leaves [0, 255]",
+    "in_rgb_random": "a random RGB image",
+    "in_rgb_grey": "a flat grey image",
+    "in_rgb_orange": "a flat orange image (R > G > B)",
     "in_tiny": "tiny gradients, step 2",
     "start_photo": "the photo as start",
     "start_noise": "the seed's start, 128 + U[0, 1) noise",
@@ -180,6 +184,14 @@ MESSAGES: dict[str, str] = {
               "the loss's scale."),
     "seed_6": ("you moved every pixel by exactly step_size (the sign of the gradient); scale the gradient by "
               "step_size / std(grad) instead."),
+    "pre_mutates": ("it changed its input: `image` must stay as it was (this is the trap of Keras' "
+                    "preprocess_input); compute on a copy, e.g. `image[..., ::-1] - means` builds a new array."),
+    "pre_1": "you subtracted the means but kept RGB order: flip the last axis first (image[..., ::-1]).",
+    "pre_2": "you flipped RGB to BGR but did not subtract the ImageNet means (103.939, 116.779, 123.68).",
+    "pre_3": ("you subtracted the means in RGB order (123.68, 116.779, 103.939) after flipping: "
+              "the means are given for B, G, R."),
+    "pre_4": "you scaled to 0-1 (divided by 255): VGG16's Caffe weights expect 0-255 values minus the means.",
+    "pre_5": "you added the means: subtract them.",
     "difference_1": ("you summed the squared differences; the loss is their mean (average over all elements)."),
     "difference_2": "you averaged absolute differences (L1); square the differences instead.",
     "difference_3": ("you averaged the differences without squaring them, so positive and negative errors cancel."),
@@ -536,6 +548,48 @@ def _seed_variants(x: np.ndarray, g: np.ndarray, step: float) -> list[tuple[str,
         (message("seed_5"), clip(x - step * g)),
         (message("seed_6"), clip(x - step * np.sign(g))),
     ]
+
+
+def check_preprocess(fn: Callable[[np.ndarray], Any]) -> bool:
+    """Check ``fn(image) -> VGG input``: RGB 0-255 to BGR minus the ImageNet means, input untouched.
+
+    Args:
+        fn: your function. It receives an ``(H, W, 3)`` float32 numpy image, RGB in [0, 255], and returns
+            ``image[..., ::-1] - (103.939, 116.779, 123.68)`` as a new array (numpy or tensor), without
+            writing into ``image``.
+
+    Returns:
+        True if your function matches :func:`nst_helpers.model.preprocess` on every input and leaves
+        every input as it was.
+
+    Introduced in notebooks/00_setup_and_images.ipynb.
+    """
+    from .model import IMAGENET_MEAN_BGR, preprocess
+
+    title = "check_preprocess"
+    rng = np.random.default_rng(5)
+    images = [("in_rgb_random", _f32(rng.uniform(0, 255, (4, 5, 3)))), ("in_rgb_grey", _f32(np.full((2, 3, 3), 128.0))),
+              ("in_rgb_orange", _f32(np.stack([np.full((3, 2), v) for v in (255.0, 140.0, 0.0)], -1)))]
+    if not callable(fn):
+        return _fail(title, "", message("not_callable", kind=type(fn).__name__))
+    for i, (name, image) in enumerate(images, 1):  # first: does it write into its input?
+        before = image.copy()
+        try:
+            _call(fn, image)
+        except _Problem:
+            break  # reported below, with the input it failed on
+        if not np.array_equal(image, before):
+            return _fail(title, message("where", i=i, n=len(images), label=_label(name, before)),
+                         message("pre_mutates"))
+    bgr, rgb_means = np.array(IMAGENET_MEAN_BGR, np.float32), np.array(IMAGENET_MEAN_BGR[::-1], np.float32)
+    cases = [
+        _Case(_label(name, x), (x.copy(),), np.asarray(preprocess(x)), [
+            (message("pre_1"), x - bgr), (message("pre_2"), x[..., ::-1]), (message("pre_3"), x[..., ::-1] - rgb_means),
+            (message("pre_4"), x[..., ::-1] / 255.0 - bgr), (message("pre_5"), x[..., ::-1] + bgr),
+        ])
+        for name, x in images
+    ]
+    return _run(title, fn, cases)
 
 
 def check_feature_extractor(

@@ -36,6 +36,9 @@ MESSAGES: dict[str, str] = {
     "in_vstripes": "sọc dọc",
     "in_2x2": "ảnh nhỏ nhất, 2 x 2",
     "in_leaves": "một bước đi ra ngoài [0, 255]",
+    "in_rgb_random": "một ảnh RGB ngẫu nhiên",
+    "in_rgb_grey": "một ảnh xám phẳng",
+    "in_rgb_orange": "một ảnh màu cam phẳng (R > G > B)",
     "in_tiny": "gradient rất nhỏ, bước 2",
     "start_photo": "xuất phát từ chính bức ảnh chụp",
     "start_noise": "điểm xuất phát của bài gốc, nhiễu 128 + U[0, 1)",
@@ -90,6 +93,16 @@ MESSAGES: dict[str, str] = {
                "thang đo của mất mát."),
     "seed_6": ("bạn dịch mọi điểm ảnh đúng bằng step_size (dấu của gradient); thay vào đó hãy nhân gradient với "
                "step_size / std(grad)."),
+    "pre_mutates": ("hàm đã thay đổi đầu vào của nó: `image` phải giữ nguyên như cũ (đây là cái bẫy của hàm "
+                    "tiền xử lý preprocess_input trong Keras); hãy tính trên một bản sao, ví dụ "
+                    "`image[..., ::-1] - means` tạo ra một mảng mới."),
+    "pre_1": "bạn đã trừ các giá trị trung bình nhưng vẫn giữ thứ tự RGB: hãy lật trục cuối trước (image[..., ::-1]).",
+    "pre_2": "bạn đã lật RGB thành BGR nhưng chưa trừ các giá trị trung bình ImageNet (103.939, 116.779, 123.68).",
+    "pre_3": ("bạn trừ các giá trị trung bình theo thứ tự RGB (123.68, 116.779, 103.939) sau khi lật: "
+              "các giá trị trung bình được cho theo thứ tự B, G, R."),
+    "pre_4": ("bạn đã đưa về 0-1 (chia cho 255): trọng số Caffe của VGG16 cần giá trị 0-255 trừ đi các giá trị "
+              "trung bình."),
+    "pre_5": "bạn đã cộng các giá trị trung bình: hãy trừ chúng đi.",
     "difference_1": ("bạn lấy tổng bình phương các hiệu; mất mát là trung bình của chúng (trung bình trên mọi "
                      "phần tử)."),
     "difference_2": "bạn lấy trung bình trị tuyệt đối của các hiệu (L1); hãy bình phương các hiệu.",

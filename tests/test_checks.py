@@ -503,3 +503,48 @@ class TestAdamLoop:
     def test_rejects_typical_wrong_loops_with_the_right_hint(self, vgg_all, mistake, words, capsys):
         ok, out = run(checks.check_adam_loop, seed_loop(vgg_all, **mistake), capsys)
         assert not ok and words in out, out
+
+
+class TestPreprocess:
+    MEANS = np.array([103.939, 116.779, 123.68], np.float32)
+
+    def test_a_correct_port_passes(self, capsys):
+        ok, out = run(checks.check_preprocess, lambda image: image[..., ::-1] - self.MEANS, capsys)
+        assert ok, out
+
+    def test_keras_preprocess_input_passes_only_on_a_copy(self, capsys):
+        from keras.applications import vgg16
+
+        ok, out = run(checks.check_preprocess, vgg16.preprocess_input, capsys)  # writes into numpy input
+        assert not ok and "changed its input" in out
+        ok, out = run(checks.check_preprocess, lambda image: vgg16.preprocess_input(image.copy()), capsys)
+        assert ok, out
+
+    @pytest.mark.parametrize("wrong, hint", [
+        (lambda x: x - np.array([103.939, 116.779, 123.68], np.float32), "kept RGB order"),
+        (lambda x: x[..., ::-1], "did not subtract"),
+        (lambda x: x[..., ::-1] - np.array([123.68, 116.779, 103.939], np.float32), "in RGB order"),
+        (lambda x: x[..., ::-1] / 255.0 - np.array([103.939, 116.779, 123.68], np.float32), "divided by 255"),
+        (lambda x: x[..., ::-1] + np.array([103.939, 116.779, 123.68], np.float32), "added the means"),
+    ])
+    def test_typical_mistakes_fail_with_their_hint(self, wrong, hint, capsys):
+        ok, out = run(checks.check_preprocess, wrong, capsys)
+        assert not ok and hint in out, out
+
+    def test_in_place_subtraction_is_caught(self, capsys):
+        def in_place(image):
+            image -= 0.0  # a no-op write still leaves the values: what counts is a change
+            image[..., 0] -= 1.0
+            return image[..., ::-1] - self.MEANS
+
+        ok, out = run(checks.check_preprocess, in_place, capsys)
+        assert not ok and "changed its input" in out
+
+    def test_not_implemented_and_not_callable(self, capsys):
+        def stub(image):
+            raise NotImplementedError("flip, then subtract")
+
+        ok, out = run(checks.check_preprocess, stub, capsys)
+        assert not ok and "not implemented" in out
+        ok, out = run(checks.check_preprocess, 42, capsys)
+        assert not ok
