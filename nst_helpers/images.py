@@ -269,7 +269,8 @@ def _pil_to_array(pil: Image.Image) -> np.ndarray:
         return np.asarray(pil, dtype=np.float64) / 65535.0 * 255.0 if pil.mode != "I" else _scale_int(np.asarray(pil))
     if pil.mode == "F":
         return np.asarray(pil, dtype=np.float32)
-    if pil.mode in ("RGBA", "LA", "PA") or (pil.mode == "P" and "transparency" in pil.info):
+    # "transparency" is a PNG/GIF colour key (tRNS): palette, grey and RGB files use it instead of an alpha band
+    if pil.mode in ("RGBA", "LA", "PA") or "transparency" in pil.info:
         return np.asarray(pil.convert("RGBA"))
     return np.asarray(pil.convert("RGB"))
 

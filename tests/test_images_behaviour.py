@@ -10,14 +10,17 @@ import io
 import os
 import pathlib
 import socket
+import struct
 import threading
 import time
+import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from nst_helpers import images as I
+from nst_helpers import safe_write
 from nst_helpers.errors import ImageError
 
 
@@ -575,3 +578,92 @@ def test_image_size_accepts_exactly_max_pixels(tmp_path, monkeypatch):
     monkeypatch.setattr(I, "MAX_PIXELS", 199)
     with pytest.raises(ImageError, match="20x10 is too large"):
         I.image_size(path)
+
+
+# ----- fourth round: colour keys, float and palette files, what each message names -----------------------
+@pytest.mark.parametrize("mode, key", [("L", 0), ("RGB", (0, 0, 0)), ("P", 0)])
+def test_a_transparent_colour_key_is_composited_on_white_in_every_mode(mode, key):
+    """PNG's tRNS marks one grey level, RGB colour or palette entry as transparent: it shows white, like alpha."""
+    pil = Image.fromarray(np.array([[0, 200]], np.uint8)).convert(mode)
+    out = I.load_image(_encoded(pil, transparency=key))
+    np.testing.assert_array_equal(out[0], [[255.0] * 3, [200.0] * 3])
+
+
+def test_float_images_in_0_1_are_scaled_like_float_arrays():
+    """A 32-bit float TIFF (PIL mode "F") follows the float_max rule of float arrays."""
+    data = _encoded(Image.fromarray(np.array([[0.0, 0.5, 1.0]], np.float32), "F"), "TIFF")
+    np.testing.assert_allclose(I.load_image(data)[0, :, 0], [0.0, 127.5, 255.0])
+    np.testing.assert_allclose(I.load_image(data, float_max=255.0)[0, :, 0], [0.0, 0.5, 1.0])
+
+
+def test_palette_and_cmyk_files_come_back_in_their_colours():
+    pal = Image.fromarray(np.array([[0, 1]], np.uint8), "P")
+    pal.putpalette([250, 10, 20, 30, 40, 240])
+    np.testing.assert_array_equal(I.load_image(_encoded(pal))[0], [[250, 10, 20], [30, 40, 240]])
+    cmyk = Image.new("CMYK", (8, 8), (0, 255, 255, 0))  # no cyan or black, full magenta and yellow: red
+    np.testing.assert_allclose(I.load_image(_encoded(cmyk, "JPEG"))[0, 0], [255, 0, 0], atol=3)
+
+
+def test_32_bit_integer_images_just_above_255_are_16_bit_content():
+    pil = Image.fromarray(np.array([[0, 256]], np.int32), "I")
+    np.testing.assert_allclose(I.load_image(pil)[0, :, 0], [0.0, 256 * 255 / 65535], rtol=1e-6)
+
+
+def test_file_errors_name_the_file_and_the_fix(tmp_path):
+    missing = tmp_path / "holiday.png"
+    for read in (I.load_image, I.image_size):
+        with pytest.raises(ImageError, match="holiday.png: no such file"):
+            read(missing)
+    (tmp_path / "junk.png").write_text("junk")
+    with pytest.raises(ImageError, match="junk.png: not a readable image"):
+        I.image_size(tmp_path / "junk.png")
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(_NOISE_PNG[: len(_NOISE_PNG) // 2])  # a download that stopped half way
+    with pytest.raises(ImageError, match="cut.png: not a readable image .*re-save it as PNG or JPEG"):
+        I.load_image(cut)
+    small = tmp_path / "thumb.png"
+    Image.new("RGB", (31, 200)).save(small)
+    with pytest.raises(ImageError, match="thumb.png is 31x200 px"):
+        I.load_image(small, min_side=I.MIN_SIDE)
+
+
+def test_a_decompression_bomb_names_the_fix():
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    header = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 9500, 9500, 8, 2, 0, 0, 0))
+    with pytest.raises(ImageError, match="too large to open safely .*Resize it below that first"):
+        I.load_image(header + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+def test_check_min_size_says_the_size_found_and_the_fix():
+    with pytest.raises(ImageError, match="photo is 31x100 px; VGG needs at least 32 px .*Use a bigger image"):
+        I.check_min_size(np.zeros((100, 31, 3)), name="photo")
+
+
+def test_resized_shape_keeps_the_aspect_unless_asked():
+    assert I.resized_shape((100, 50, 3), 64) == (64, 32)
+    assert I.resized_shape((100, 50, 3), 64, square=True) == (64, 64)
+
+
+def test_resize_takes_uint8_pixels_and_interpolates_them_in_float():
+    pixels = np.random.default_rng(2).integers(0, 256, (9, 7, 3), dtype=np.uint8)
+    for size in (4, 20):
+        np.testing.assert_array_equal(I.resize(pixels, size), I.resize(pixels.astype(np.float32), size))
+
+
+def test_save_image_default_quality_is_95_and_refusals_name_the_callers_option(tmp_path):
+    img = np.random.default_rng(4).uniform(0, 255, (16, 16, 3))
+    assert I.save_image(img, tmp_path / "a.jpg").read_bytes() == I.save_image(
+        img, tmp_path / "b.jpg", quality=95).read_bytes()
+    with pytest.raises(safe_write.OutputError, match="overwrite=True"):
+        I.save_image(img, tmp_path / "a.jpg", overwrite=False)
+    with pytest.raises(safe_write.OutputError, match="--overwrite"):
+        I.save_image(img, tmp_path / "a.jpg", overwrite=False, overwrite_hint="--overwrite")
+
+
+def test_data_path_errors_list_what_there_is():
+    with pytest.raises(ImageError, match="'content' or 'style'"):
+        I.data_path("paintings")
+    with pytest.raises(ImageError, match="Available: .*great_wave.jpg"):
+        I.data_path("style", "no_such.jpg")
