@@ -612,3 +612,28 @@ def test_cli_runs_with_masks_and_preserve_color(tmp_path):
     assert Image.open(out).size == (SIZE, 48)
     data = json.loads(report.read_text())
     assert data["masks"] == [left, right] and data["config"]["preserve_color"] == "luminance"
+
+
+# ----- every refusal names its fix (key phrases only; the rest of the wording may change) ----------------
+def test_style_option_and_mask_errors_name_the_fix():
+    left, right = _halves(48, 64)
+    cases = [
+        (lambda: C.check_style_options((1, 2), 3), "give one per image"),
+        (lambda: C.check_style_options((1, 1), 2, n_masks=2), "use one or the other"),
+        (lambda: C.check_style_options(None, 2, n_masks=3), "give exactly one mask per style image"),
+        (lambda: C.check_style_options(None, 2, n_masks=3), "in the same order"),
+        (lambda: C.check_masks([left, right[:, :48]], n_styles=2, content_shape=(96, 128)),
+         "draw each mask over the content photo"),
+        (lambda: C.check_masks([left, right[:, :48]], n_styles=2, content_shape=(96, 128)), "same aspect ratio"),
+        (lambda: C.check_masks([left, np.zeros((48, 64))], n_styles=2, content_shape=(96, 128)),
+         "White marks its region"),
+        (lambda: C.check_masks([left, left], n_styles=2, content_shape=(96, 128)), "turn the content loss on"),
+        (lambda: C.check_masks([left, left], n_styles=2, content_shape=(96, 128)), "extend the masks"),
+        (lambda: C.check_masks([left, left], n_styles=2, content_shape=(96, 128)), "add a mask for the rest"),
+        (lambda: C.color_transform(left, right, method="lab"), "choose one of pca, cholesky"),
+        (lambda: C.color_inputs(left, [right], "colour"), "choose one of"),
+    ]
+    for call, fix in cases:
+        with pytest.raises((ConfigError, ImageError)) as err:
+            call()
+        assert fix in str(err.value), (fix, str(err.value))
