@@ -172,8 +172,13 @@ def _stat_image_file(path: pathlib.Path, name: str) -> os.stat_result:
 
 def _check_byte_count(n: int, name: str) -> None:
     if n > MAX_FILE_BYTES:
-        raise ImageError(f"{name}: more than {MAX_FILE_BYTES // 2**20} MB, too big for an image here. "
+        raise ImageError(f"{name}: more than {_size_text(MAX_FILE_BYTES)}, too big for an image here. "
                          "Resize or re-compress it first.")
+
+
+def _size_text(n: int) -> str:
+    """A byte cap as messages show it: whole megabytes, or bytes below one (a 1000-byte cap is not "0 MB")."""
+    return f"{n // 2**20} MB" if n >= 2**20 else f"{n:,} bytes"
 
 
 def download(url: str, *, deadline: float | None = None, max_bytes: int | None = None) -> bytes:
@@ -200,7 +205,7 @@ def download(url: str, *, deadline: float | None = None, max_bytes: int | None =
     if worker.is_alive() or box.get("error") == "deadline":
         raise ImageError(f"{url}: the download did not finish within {deadline:g} s. {fix}")
     if box.get("error") == "size":
-        raise ImageError(f"{url}: more than {max_bytes // 2**20} MB, too big for an image here. {fix}")
+        raise ImageError(f"{url}: more than {_size_text(max_bytes)}, too big for an image here. {fix}")
     if "error" in box:
         raise ImageError(f"{url}: could not download ({box['error']}). {fix}")
     return box["data"]  # type: ignore[return-value]
@@ -264,7 +269,8 @@ def _pil_to_array(pil: Image.Image) -> np.ndarray:
         return np.asarray(pil, dtype=np.float64) / 65535.0 * 255.0 if pil.mode != "I" else _scale_int(np.asarray(pil))
     if pil.mode == "F":
         return np.asarray(pil, dtype=np.float32)
-    if pil.mode in ("RGBA", "LA", "PA") or (pil.mode == "P" and "transparency" in pil.info):
+    # "transparency" is a PNG/GIF colour key (tRNS): palette, grey and RGB files use it instead of an alpha band
+    if pil.mode in ("RGBA", "LA", "PA") or "transparency" in pil.info:
         return np.asarray(pil.convert("RGBA"))
     return np.asarray(pil.convert("RGB"))
 

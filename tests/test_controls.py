@@ -379,6 +379,75 @@ def test_load_masks_names_the_bad_mask(tmp_path):
         C.load_masks([good, bad], n_styles=2, content_shape=(96, 128))
 
 
+# ----- found by mutation testing: low-contrast paintings, clipping ends, mask boundaries ----------
+def test_match_luminance_stretches_a_faint_painting_to_the_photos_contrast(rng):
+    faint = C.gray3(128.0 + rng.normal(0.0, 0.3, (20, 30)))  # a pale wash: std well below one grey level
+    content = rng.uniform(90, 160, (16, 16, 3)).astype(np.float32)  # moderate contrast: nothing clips
+    out = C.match_luminance(faint, content)
+    y = C.luminance(content)
+    assert abs(out[..., 0].std() - y.std()) < 0.02 * y.std()  # stretched, not left flat
+    assert np.corrcoef(out[..., 0].ravel(), faint[..., 0].ravel())[0, 1] > 0.99  # the same pattern
+
+
+def test_match_luminance_clips_at_black_too(rng):
+    style = rng.uniform(0, 255, (10, 10, 3)).astype(np.float32)
+    dark = np.clip(rng.normal(15, 60, (10, 10, 3)), 0, 255).astype(np.float32)  # dark and wide: undershoots 0
+    assert C.match_luminance(style, dark).min() == 0.0
+
+
+@pytest.mark.parametrize("method", C.COLOR_MATCH_METHODS)
+def test_histogram_matching_clips_exactly_to_the_pixel_range(photo, wave, method):
+    for content in (photo, 255.0 - photo):  # the matched painting leaves [0, 255] at the bottom, then the top
+        raw = C.match_color_histogram(wave, content, method=method, clip=False)
+        out = C.match_color_histogram(wave, content, method=method)
+        np.testing.assert_array_equal(out, np.clip(raw, 0.0, 255.0))
+    assert raw.min() < 0.0 and raw.max() > 255.0 and out.min() == 0.0 and out.max() == 255.0
+
+
+@pytest.mark.parametrize("method", C.COLOR_MATCH_METHODS)
+def test_histogram_matching_recolours_a_faint_painting_exactly(photo, rng, method):
+    """A painting with less than one grey level of spread (eigenvalues below 1) still gets the photo's moments."""
+    faint = (128.0 + rng.normal(0.0, 0.5, (40, 40, 3))).astype(np.float32)
+    out = C.match_color_histogram(faint, photo, method=method, clip=False)
+    mu_out, cov_out = C.color_stats(out)
+    mu_c, cov_c = C.color_stats(photo)
+    np.testing.assert_allclose(mu_out, mu_c, atol=1e-3)
+    np.testing.assert_allclose(cov_out, cov_c, atol=0.02 * np.abs(cov_c).max())  # eps = 1e-3 of a 0.25 variance
+
+
+@pytest.mark.parametrize("dst", [(16, 21), (120, 150), (32, 96)], ids=["shrink", "grow", "same-area"])
+def test_fit_masks_averages_areas_when_shrinking_and_interpolates_otherwise(rng, dst):
+    mask = rng.uniform(0, 1, (48, 64)).astype(np.float32)
+    method = cv2.INTER_AREA if dst[0] * dst[1] < mask.size else cv2.INTER_LINEAR
+    np.testing.assert_allclose(C.fit_masks([mask], dst)[0], cv2.resize(mask, dst[::-1], interpolation=method),
+                               atol=1e-6)
+
+
+def test_a_mask_at_exactly_half_grey_covers_its_pixels():
+    """MASK_COVERED is inclusive: two 50 % masks, or one, cover the content; just below is black."""
+    half = np.full((48, 64), C.MASK_COVERED, np.float32)
+    C.check_masks([half], n_styles=1, content_shape=(96, 128))
+    C.check_masks([half, half], n_styles=2, content_shape=(96, 128))
+    with pytest.raises(ImageError, match="mask 1 is .*all black"):
+        C.check_masks([np.nextafter(half, 0)], n_styles=1, content_shape=(96, 128))
+
+
+def test_the_uncovered_tolerance_is_inclusive():
+    mask = np.ones((100, 200), np.float32)  # 20,000 pixels; 0.5 % of them is 100
+    mask[:10, :10] = 0.0
+    C.check_masks([mask], n_styles=1, content_shape=(100, 200))
+    mask[10, 0] = 0.0  # one pixel more
+    with pytest.raises(ImageError, match="0.5% of the content without a style"):
+        C.check_masks([mask], n_styles=1, content_shape=(100, 200))
+
+
+def test_a_mask_of_the_wrong_aspect_ratio_is_named(rng):
+    left, right = _halves(48, 64)
+    with pytest.raises(ImageError, match="mask 2 is 48x48 px but the content is 128x96 px"):
+        C.check_masks([left, right[:, :48]], n_styles=2, content_shape=(96, 128))
+    C.check_masks([left.T, right.T], n_styles=2, content_shape=(128, 96))  # portrait masks for a portrait photo
+
+
 # ----- style blending -----------------------------------------------------------------------------
 def test_blend_targets_are_the_weighted_sum_of_grams(photo, wave, night, cfg, fx):
     blended = T.Objective(fx, cfg, photo, [wave, night], style_blend=(3, 1))
@@ -543,3 +612,28 @@ def test_cli_runs_with_masks_and_preserve_color(tmp_path):
     assert Image.open(out).size == (SIZE, 48)
     data = json.loads(report.read_text())
     assert data["masks"] == [left, right] and data["config"]["preserve_color"] == "luminance"
+
+
+# ----- every refusal names its fix (key phrases only; the rest of the wording may change) ----------------
+def test_style_option_and_mask_errors_name_the_fix():
+    left, right = _halves(48, 64)
+    cases = [
+        (lambda: C.check_style_options((1, 2), 3), "give one per image"),
+        (lambda: C.check_style_options((1, 1), 2, n_masks=2), "use one or the other"),
+        (lambda: C.check_style_options(None, 2, n_masks=3), "give exactly one mask per style image"),
+        (lambda: C.check_style_options(None, 2, n_masks=3), "in the same order"),
+        (lambda: C.check_masks([left, right[:, :48]], n_styles=2, content_shape=(96, 128)),
+         "draw each mask over the content photo"),
+        (lambda: C.check_masks([left, right[:, :48]], n_styles=2, content_shape=(96, 128)), "same aspect ratio"),
+        (lambda: C.check_masks([left, np.zeros((48, 64))], n_styles=2, content_shape=(96, 128)),
+         "White marks its region"),
+        (lambda: C.check_masks([left, left], n_styles=2, content_shape=(96, 128)), "turn the content loss on"),
+        (lambda: C.check_masks([left, left], n_styles=2, content_shape=(96, 128)), "extend the masks"),
+        (lambda: C.check_masks([left, left], n_styles=2, content_shape=(96, 128)), "add a mask for the rest"),
+        (lambda: C.color_transform(left, right, method="lab"), "choose one of pca, cholesky"),
+        (lambda: C.color_inputs(left, [right], "colour"), "choose one of"),
+    ]
+    for call, fix in cases:
+        with pytest.raises((ConfigError, ImageError)) as err:
+            call()
+        assert fix in str(err.value), (fix, str(err.value))

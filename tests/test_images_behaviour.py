@@ -4,14 +4,23 @@ Each test names what a wrong implementation would get wrong: sizes, value scalin
 interpolation, channel handling, saving. Independent references are numpy arithmetic and PIL.
 """
 
+import contextlib
+import http.server
 import io
+import os
 import pathlib
+import socket
+import struct
+import threading
+import time
+import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from nst_helpers import images as I
+from nst_helpers import safe_write
 from nst_helpers.errors import ImageError
 
 
@@ -316,8 +325,6 @@ def test_resize_keeps_thin_images_one_pixel_wide_and_returns_a_copy():
 
 
 def test_save_writes_its_temporary_file_hidden_in_the_target_folder(tmp_path, monkeypatch):
-    import os
-
     moves = []
     real_replace = os.replace
     monkeypatch.setattr(os, "replace", lambda a, b: (moves.append((a, b)), real_replace(a, b))[1])
@@ -355,3 +362,308 @@ def test_find_data_dir_prefers_the_wheel_copy(tmp_path, monkeypatch):
     assert I._find_data_dir() == (pkg / "data").resolve()
     (pkg / "data" / "content").rmdir()
     assert I._find_data_dir() == (tmp_path / "data").resolve()
+
+
+# ----- third round: the download path and the byte caps -----------------------------------------------
+_NOISE_PNG = _encoded(Image.fromarray(np.random.default_rng(7).integers(0, 256, (300, 300, 3), dtype=np.uint8)))
+_FIX = "Download it yourself and pass the file path"  # what every download error tells the reader to do
+
+
+class _Server(http.server.BaseHTTPRequestHandler):
+    """A local web server with the answers real servers give (HTTP/1.0: a body may end at the close)."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        route = self.path.lstrip("/")
+        if route == "noise.png":  # several receive buffers long
+            self._send(200, _NOISE_PNG)
+        elif route == "no-length.png":  # no Content-Length: the body ends when the server closes
+            self._send(200, _NOISE_PNG, length=None)
+        elif route == "bad-length.png":
+            self._send(200, _NOISE_PNG, length="lots")
+        elif route == "late.png":  # thinks for a while, then answers
+            time.sleep(0.6)
+            self._send(200, _NOISE_PNG)
+        elif route == "silent.png":  # accepts the request and never answers
+            time.sleep(3)
+        elif route == "picky.png":  # like Wikimedia: Python's default User-Agent is refused
+            agent = self.headers.get("User-Agent", "")
+            self._send(403, b"no bots") if agent.startswith("Python-urllib") else self._send(200, _NOISE_PNG)
+        elif route == "empty.png":
+            self._send(200, b"")
+        elif route == "page.html":
+            self._send(200, b"<html><body>Sign in to view this image</body></html>")
+        elif route == "garbage":  # not HTTP at all
+            self.wfile.write(b"hello there\r\n\r\n")
+        elif route == "error":
+            self._send(500, b"oops")
+        else:
+            self._send(404, b"nope")
+
+    def _send(self, code, body, length=""):
+        self.send_response(code)
+        if length is not None:
+            self.send_header("Content-Length", str(length or len(body)))
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def web():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Server)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_a_download_returns_the_exact_bytes_and_loads_as_the_image(web):
+    assert len(_NOISE_PNG) > 3 * 65536  # arrives in several pieces
+    assert I.download(f"{web}/noise.png") == _NOISE_PNG
+    np.testing.assert_array_equal(I.load_image(f"{web}/noise.png"), I.load_image(_NOISE_PNG))
+
+
+@pytest.mark.parametrize("route", ["no-length.png", "bad-length.png"])
+def test_servers_that_announce_no_size_or_a_wrong_one_still_work(web, route):
+    assert I.download(f"{web}/{route}") == _NOISE_PNG
+
+
+@pytest.mark.parametrize("route", ["noise.png", "no-length.png"], ids=["announced", "counted"])
+def test_the_size_cap_allows_exactly_max_bytes_and_refuses_one_more(web, route):
+    n = len(_NOISE_PNG)
+    assert I.download(f"{web}/{route}", max_bytes=n) == _NOISE_PNG
+    with pytest.raises(ImageError, match=f"more than {n - 1:,} bytes, too big") as err:
+        I.download(f"{web}/{route}", max_bytes=n - 1)
+    assert _FIX in str(err.value)
+
+
+def test_a_server_answering_within_the_deadline_is_not_cut_off(web):
+    start = time.monotonic()
+    assert I.download(f"{web}/late.png", deadline=1.2) == _NOISE_PNG
+    assert time.monotonic() - start >= 0.6
+
+
+def test_a_silent_server_is_given_up_at_the_deadline(web):
+    start = time.monotonic()
+    with pytest.raises(ImageError, match="did not finish within 0.3 s") as err:
+        I.download(f"{web}/silent.png", deadline=0.3)
+    assert time.monotonic() - start < 0.9  # the deadline itself, not a fixed socket timeout
+    assert _FIX in str(err.value)
+
+
+def test_a_hanging_lookup_cannot_hold_the_caller_past_the_deadline(monkeypatch):
+    """urlopen can block before any socket timeout applies (a DNS lookup); the caller still gets its answer."""
+    release = threading.Event()
+
+    def stuck(*args, **kwargs):
+        release.wait(3)
+        raise OSError("released")
+
+    monkeypatch.setattr(I.urllib.request, "urlopen", stuck)
+    start = time.monotonic()
+    try:
+        with pytest.raises(ImageError, match="did not finish within 0.2 s"):
+            I.download("http://example.invalid/a.png", deadline=0.2)
+        assert time.monotonic() - start < 2.0
+    finally:
+        release.set()
+
+
+def test_servers_that_refuse_pythons_default_user_agent_still_serve(web):
+    assert I.download(f"{web}/picky.png") == _NOISE_PNG
+
+
+@pytest.mark.parametrize("route, words", [("missing.png", "HTTP 404 Not Found"), ("error", "HTTP 500"),
+                                          ("garbage", "could not download")])
+def test_http_errors_and_broken_servers_give_one_clear_error(web, route, words):
+    with pytest.raises(ImageError, match=words) as err:
+        I.load_image(f"{web}/{route}")
+    assert _FIX in str(err.value) and f"{web}/{route}" in str(err.value)
+
+
+def test_an_unreachable_host_says_why():
+    with socket.socket() as sock:  # a port nobody listens on: bound, never listening
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/a.png"
+        with pytest.raises(ImageError, match="refused") as err:
+            I.load_image(url)
+    assert _FIX in str(err.value)
+
+
+def test_https_urls_are_downloaded_not_refused(web):
+    """A plain-HTTP server cannot speak TLS: the https download is tried, and fails as a download."""
+    with pytest.raises(ImageError, match="could not download") as err:
+        I.load_image("HTTPS" + web[len("http"):] + "/noise.png")
+    assert _FIX in str(err.value)
+
+
+@pytest.mark.parametrize("route, words", [("empty.png", "the file is empty"), ("page.html", "not a readable image")])
+def test_an_empty_or_non_image_answer_is_one_clear_error(web, route, words):
+    with pytest.raises(ImageError, match=words) as err:
+        I.load_image(f"{web}/{route}")
+    assert f"{web}/{route}" in str(err.value)
+
+
+def test_files_and_open_files_are_capped_at_max_file_bytes_inclusive(tmp_path, monkeypatch):
+    path = tmp_path / "noise.png"
+    path.write_bytes(_NOISE_PNG)
+    monkeypatch.setattr(I, "MAX_FILE_BYTES", len(_NOISE_PNG))
+    with open(path, "rb") as f:
+        np.testing.assert_array_equal(I.load_image(f), I.load_image(_NOISE_PNG))
+    np.testing.assert_array_equal(I.load_image(path), I.load_image(_NOISE_PNG))
+    monkeypatch.setattr(I, "MAX_FILE_BYTES", len(_NOISE_PNG) - 1)
+    for source in (path, path.as_uri(), io.BytesIO(_NOISE_PNG)):
+        with pytest.raises(ImageError, match="re-compress"):
+            I.load_image(source)
+    monkeypatch.setattr(I, "MAX_FILE_BYTES", 2**20)
+    big = tmp_path / "big.png"
+    big.write_bytes(_NOISE_PNG + b"\0" * 2**20)
+    with pytest.raises(ImageError, match="big.png: more than 1 MB"):
+        I.load_image(big)
+
+
+def test_open_files_must_be_binary_and_are_named_in_errors(tmp_path):
+    path = tmp_path / "holiday.png"
+    path.write_bytes(b"not a picture")
+    with open(path, "rb") as f, pytest.raises(ImageError, match="holiday.png: not a readable image"):
+        I.load_image(f)
+    with open(path) as f, pytest.raises(ImageError, match="binary mode"):
+        I.load_image(f)
+    with pytest.raises(ImageError, match="not a readable image") as err:
+        I.load_image(io.BytesIO(b"not a picture"))
+    assert "<_io" not in str(err.value)
+
+
+def test_home_folders_and_byte_paths_are_understood(tmp_path, monkeypatch):
+    (tmp_path / "noise.png").write_bytes(_NOISE_PNG)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert I.load_image("~/noise.png").shape == (300, 300, 3)
+    assert I.image_size("~/noise.png") == (300, 300)
+
+    class BytesPath:
+        def __fspath__(self):
+            return os.fsencode(tmp_path / "noise.png")
+
+    assert I.load_image(BytesPath()).shape == (300, 300, 3)
+
+
+def test_unreadable_paths_say_what_to_check(tmp_path, monkeypatch):
+    (tmp_path / "file.png").write_bytes(_NOISE_PNG)
+    with pytest.raises(ImageError, match="cannot be read .*Check the path"):
+        I.load_image(tmp_path / "file.png" / "inside.png")  # a file used as a folder
+    locked = tmp_path / "locked.png"
+    locked.write_bytes(_NOISE_PNG)
+    locked.chmod(0)
+    real_access = os.access  # root reads anything: ask access() as an ordinary user would be answered
+    monkeypatch.setattr(I.os, "access", lambda p, mode: False if str(p) == str(locked) else real_access(p, mode))
+    with pytest.raises(ImageError, match="permission denied"):
+        I.load_image(locked)
+
+
+def test_integer_arrays_are_0_255_whatever_float_max_says():
+    """float_max is the white of *float* arrays; small integers are dark 0-255 pixels, never a [0, 1] image."""
+    ints = np.array([[0, 1]], np.int32)
+    np.testing.assert_array_equal(I.load_image(ints)[0, :, 0], [0.0, 1.0])
+    np.testing.assert_array_equal(I.load_image(ints, float_max=1.0)[0, :, 0], [0.0, 1.0])
+
+
+def test_image_size_accepts_exactly_max_pixels(tmp_path, monkeypatch):
+    path = tmp_path / "a.png"
+    Image.new("RGB", (20, 10)).save(path)
+    monkeypatch.setattr(I, "MAX_PIXELS", 200)
+    assert I.image_size(path) == (10, 20)
+    monkeypatch.setattr(I, "MAX_PIXELS", 199)
+    with pytest.raises(ImageError, match="20x10 is too large"):
+        I.image_size(path)
+
+
+# ----- fourth round: colour keys, float and palette files, what each message names -----------------------
+@pytest.mark.parametrize("mode, key", [("L", 0), ("RGB", (0, 0, 0)), ("P", 0)])
+def test_a_transparent_colour_key_is_composited_on_white_in_every_mode(mode, key):
+    """PNG's tRNS marks one grey level, RGB colour or palette entry as transparent: it shows white, like alpha."""
+    pil = Image.fromarray(np.array([[0, 200]], np.uint8)).convert(mode)
+    out = I.load_image(_encoded(pil, transparency=key))
+    np.testing.assert_array_equal(out[0], [[255.0] * 3, [200.0] * 3])
+
+
+def test_float_images_in_0_1_are_scaled_like_float_arrays():
+    """A 32-bit float TIFF (PIL mode "F") follows the float_max rule of float arrays."""
+    data = _encoded(Image.fromarray(np.array([[0.0, 0.5, 1.0]], np.float32), "F"), "TIFF")
+    np.testing.assert_allclose(I.load_image(data)[0, :, 0], [0.0, 127.5, 255.0])
+    np.testing.assert_allclose(I.load_image(data, float_max=255.0)[0, :, 0], [0.0, 0.5, 1.0])
+
+
+def test_palette_and_cmyk_files_come_back_in_their_colours():
+    pal = Image.fromarray(np.array([[0, 1]], np.uint8), "P")
+    pal.putpalette([250, 10, 20, 30, 40, 240])
+    np.testing.assert_array_equal(I.load_image(_encoded(pal))[0], [[250, 10, 20], [30, 40, 240]])
+    cmyk = Image.new("CMYK", (8, 8), (0, 255, 255, 0))  # no cyan or black, full magenta and yellow: red
+    np.testing.assert_allclose(I.load_image(_encoded(cmyk, "JPEG"))[0, 0], [255, 0, 0], atol=3)
+
+
+def test_32_bit_integer_images_just_above_255_are_16_bit_content():
+    pil = Image.fromarray(np.array([[0, 256]], np.int32), "I")
+    np.testing.assert_allclose(I.load_image(pil)[0, :, 0], [0.0, 256 * 255 / 65535], rtol=1e-6)
+
+
+def test_file_errors_name_the_file_and_the_fix(tmp_path):
+    missing = tmp_path / "holiday.png"
+    for read in (I.load_image, I.image_size):
+        with pytest.raises(ImageError, match="holiday.png: no such file"):
+            read(missing)
+    (tmp_path / "junk.png").write_text("junk")
+    with pytest.raises(ImageError, match="junk.png: not a readable image"):
+        I.image_size(tmp_path / "junk.png")
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(_NOISE_PNG[: len(_NOISE_PNG) // 2])  # a download that stopped half way
+    with pytest.raises(ImageError, match="cut.png: not a readable image .*re-save it as PNG or JPEG"):
+        I.load_image(cut)
+    small = tmp_path / "thumb.png"
+    Image.new("RGB", (31, 200)).save(small)
+    with pytest.raises(ImageError, match="thumb.png is 31x200 px"):
+        I.load_image(small, min_side=I.MIN_SIDE)
+
+
+def test_a_decompression_bomb_names_the_fix():
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    header = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 9500, 9500, 8, 2, 0, 0, 0))
+    with pytest.raises(ImageError, match="too large to open safely .*Resize it below that first"):
+        I.load_image(header + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+def test_check_min_size_says_the_size_found_and_the_fix():
+    with pytest.raises(ImageError, match="photo is 31x100 px; VGG needs at least 32 px .*Use a bigger image"):
+        I.check_min_size(np.zeros((100, 31, 3)), name="photo")
+
+
+def test_resized_shape_keeps_the_aspect_unless_asked():
+    assert I.resized_shape((100, 50, 3), 64) == (64, 32)
+    assert I.resized_shape((100, 50, 3), 64, square=True) == (64, 64)
+
+
+def test_resize_takes_uint8_pixels_and_interpolates_them_in_float():
+    pixels = np.random.default_rng(2).integers(0, 256, (9, 7, 3), dtype=np.uint8)
+    for size in (4, 20):
+        np.testing.assert_array_equal(I.resize(pixels, size), I.resize(pixels.astype(np.float32), size))
+
+
+def test_save_image_default_quality_is_95_and_refusals_name_the_callers_option(tmp_path):
+    img = np.random.default_rng(4).uniform(0, 255, (16, 16, 3))
+    assert I.save_image(img, tmp_path / "a.jpg").read_bytes() == I.save_image(
+        img, tmp_path / "b.jpg", quality=95).read_bytes()
+    with pytest.raises(safe_write.OutputError, match="overwrite=True"):
+        I.save_image(img, tmp_path / "a.jpg", overwrite=False)
+    with pytest.raises(safe_write.OutputError, match="--overwrite"):
+        I.save_image(img, tmp_path / "a.jpg", overwrite=False, overwrite_hint="--overwrite")
+
+
+def test_data_path_errors_list_what_there_is():
+    with pytest.raises(ImageError, match="'content' or 'style'"):
+        I.data_path("paintings")
+    with pytest.raises(ImageError, match="Available: .*great_wave.jpg"):
+        I.data_path("style", "no_such.jpg")
