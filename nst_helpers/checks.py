@@ -76,6 +76,7 @@ __all__ = [
     "check_gram_matrix",
     "check_seed_step",
     "check_preprocess",
+    "check_shape_prediction",
     "check_content_loss",
     "check_style_loss",
     "check_total_variation_loss",
@@ -145,6 +146,12 @@ MESSAGES: dict[str, str] = {
     "raised_at": "at {where}",
     "line_of": "line {line} of {name}(): {code}",
     "not_callable": "pass your function itself (no parentheses), not a {kind}.",
+    "shape_none": ("no prediction yet: write your prediction first (e.g. my_prediction = (height, width, 3)), "
+                   "then run this check again."),
+    "shape_right": "✅ {title}: right, the shape is {actual}.",
+    "shape_wrong": "you predicted {prediction}; the shape is {actual}.",
+    "shape_hint": ("a shape is (height, width, channels); with max_size the longest side becomes max_size and "
+                   "the other keeps the ratio (rounded)."),
     "stopped_on": "stopped on {where}.",
     "wrong_on": "wrong on {where}.",
     "cannot_check": "cannot check.",
@@ -548,6 +555,34 @@ def _seed_variants(x: np.ndarray, g: np.ndarray, step: float) -> list[tuple[str,
         (message("seed_5"), clip(x - step * g)),
         (message("seed_6"), clip(x - step * np.sign(g))),
     ]
+
+
+def check_shape_prediction(prediction: Any, actual: Sequence[int]) -> bool:
+    """Check a predicted image shape, e.g. what ``load_image(..., max_size=200)`` returns.
+
+    Args:
+        prediction: your prediction, ``(height, width, channels)``, or ``None`` if not made yet.
+        actual: the real shape (``image.shape``).
+
+    Returns:
+        True if the prediction equals the shape.
+
+    Introduced in notebooks/00_setup_and_images.ipynb.
+    """
+    title, actual = "check_shape_prediction", tuple(int(n) for n in actual)
+    if prediction is None:
+        print(f"❌ {title}: " + message("shape_none"))
+        return False
+    try:
+        mine = tuple(int(n) for n in prediction)
+    except (TypeError, ValueError):
+        mine = None
+    if mine == actual:
+        print(message("shape_right", title=title, actual=actual))
+        return True
+    print(f"❌ {title}: " + message("shape_wrong", prediction=prediction, actual=actual))
+    print("   " + message("hint", hint=message("shape_hint")))
+    return False
 
 
 def check_preprocess(fn: Callable[[np.ndarray], Any]) -> bool:

@@ -51,6 +51,12 @@ MESSAGES: dict[str, str] = {
     "raised_at": "tại {where}",
     "line_of": "dòng {line} của {name}(): {code}",
     "not_callable": "hãy truyền chính hàm của bạn (không có dấu ngoặc), không phải một {kind}.",
+    "shape_none": ("chưa có dự đoán: hãy viết dự đoán của bạn trước (ví dụ my_prediction = (chiều cao, "
+                   "chiều rộng, 3)), rồi chạy lại ô kiểm tra này."),
+    "shape_right": "✅ {title}: đúng rồi, shape là {actual}.",
+    "shape_wrong": "bạn dự đoán {prediction}; shape là {actual}.",
+    "shape_hint": ("shape là (chiều cao, chiều rộng, số kênh); với max_size, cạnh dài nhất trở thành max_size "
+                   "và cạnh kia giữ nguyên tỉ lệ (làm tròn)."),
     "stopped_on": "dừng ở {where}.",
     "wrong_on": "sai ở {where}.",
     "cannot_check": "không kiểm tra được.",

@@ -548,3 +548,25 @@ class TestPreprocess:
         assert not ok and "not implemented" in out
         ok, out = run(checks.check_preprocess, 42, capsys)
         assert not ok
+
+
+class TestShapePrediction:
+    def test_right_wrong_and_missing(self, capsys):
+        assert checks.check_shape_prediction((135, 200, 3), (135, 200, 3))
+        assert "right" in capsys.readouterr().out
+        assert checks.check_shape_prediction([135, 200, 3], np.zeros((135, 200, 3)).shape)  # a list is fine
+        capsys.readouterr()
+        assert not checks.check_shape_prediction((200, 135, 3), (135, 200, 3))  # (width, height): the usual slip
+        out = capsys.readouterr().out
+        assert "(200, 135, 3)" in out and "(height, width, channels)" in out
+        assert not checks.check_shape_prediction(None, (135, 200, 3))
+        assert "no prediction yet" in capsys.readouterr().out
+        assert not checks.check_shape_prediction("tall", (135, 200, 3))
+
+    def test_vietnamese(self, capsys):
+        checks.set_language("vi")
+        try:
+            assert not checks.check_shape_prediction(None, (1, 2, 3))
+            assert "chưa có dự đoán" in capsys.readouterr().out
+        finally:
+            checks.set_language(None)
