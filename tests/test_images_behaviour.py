@@ -11,6 +11,8 @@ import os
 import pathlib
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -454,8 +456,9 @@ def test_a_silent_server_is_given_up_at_the_deadline(web):
     assert _FIX in str(err.value)
 
 
-def test_a_hanging_lookup_cannot_hold_the_caller_past_the_deadline(monkeypatch):
-    """urlopen can block before any socket timeout applies (a DNS lookup); the caller still gets its answer."""
+def test_a_hanging_lookup_holds_neither_the_caller_nor_python_at_exit(monkeypatch):
+    """urlopen can block before any socket timeout applies (a DNS lookup); the caller still gets its answer,
+    and the stuck helper thread does not keep the interpreter from exiting (a CLI run, a kernel restart)."""
     release = threading.Event()
 
     def stuck(*args, **kwargs):
@@ -470,6 +473,19 @@ def test_a_hanging_lookup_cannot_hold_the_caller_past_the_deadline(monkeypatch):
         assert time.monotonic() - start < 2.0
     finally:
         release.set()
+    code = (
+        "import threading, urllib.request\n"
+        "from nst_helpers import images\n"
+        "urllib.request.urlopen = lambda *a, **k: threading.Event().wait(20)\n"
+        "try:\n"
+        "    images.download('http://example.invalid/a.png', deadline=0.1)\n"
+        "except images.ImageError:\n"
+        "    pass\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), *sys.path]))
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=15)
+    assert time.monotonic() - start < 8
 
 
 def test_servers_that_refuse_pythons_default_user_agent_still_serve(web):
@@ -477,7 +493,7 @@ def test_servers_that_refuse_pythons_default_user_agent_still_serve(web):
 
 
 @pytest.mark.parametrize("route, words", [("missing.png", "HTTP 404 Not Found"), ("error", "HTTP 500"),
-                                          ("garbage", "could not download")])
+                                          ("garbage", r"could not download \(BadStatusLine")])
 def test_http_errors_and_broken_servers_give_one_clear_error(web, route, words):
     with pytest.raises(ImageError, match=words) as err:
         I.load_image(f"{web}/{route}")
@@ -667,3 +683,63 @@ def test_data_path_errors_list_what_there_is():
         I.data_path("paintings")
     with pytest.raises(ImageError, match="Available: .*great_wave.jpg"):
         I.data_path("style", "no_such.jpg")
+
+
+# ----- fifth round: PIL images and arrays get the same options and names as files --------------------------
+def test_pil_images_and_arrays_are_judged_by_min_side_and_named_in_the_message():
+    for source, name in [(Image.new("RGB", (200, 31)), "PIL image"), (np.zeros((31, 200, 3), np.uint8), "image array")]:
+        with pytest.raises(ImageError, match=f"{name} is 200x31 px; VGG needs at least 32"):
+            I.load_image(source, min_side=I.MIN_SIDE)
+        assert I.load_image(source, min_side=31).shape == (31, 200, 3)
+
+
+def test_float_pil_images_follow_float_max():
+    pil = Image.fromarray(np.array([[0.0, 0.5, 1.0]], np.float32), "F")
+    np.testing.assert_allclose(I.load_image(pil)[0, :, 0], [0.0, 127.5, 255.0])
+    np.testing.assert_allclose(I.load_image(pil, float_max=255.0)[0, :, 0], [0.0, 0.5, 1.0])
+
+
+def test_unit_floats_below_zero_clip_to_black():
+    np.testing.assert_array_equal(I.load_image(np.array([[-0.5, 0.5]]), float_max=1.0)[0, :, 0], [0.0, 127.5])
+
+
+def test_a_photo_with_a_damaged_exif_block_still_loads(recwarn):
+    """Pillow warns about the EXIF block (and reads no orientation); the pixels are fine, so the photo loads."""
+    buf = io.BytesIO()
+    exif = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06"  # cut short
+    Image.new("RGB", (8, 6), (10, 20, 30)).save(buf, format="JPEG", exif=exif)
+    np.testing.assert_allclose(I.load_image(buf.getvalue()), np.full((6, 8, 3), (10, 20, 30)), atol=3)
+
+
+def test_open_files_are_read_up_to_the_cap_only(monkeypatch):
+    """An endless stream (a pipe, /dev/zero) is refused after MAX_FILE_BYTES instead of being read forever."""
+
+    class Endless:
+        name = "endless stream"
+
+        def read(self, size=-1):
+            if size is None or size < 0:
+                raise OSError("this stream never ends: reading all of it would never finish")
+            return b"\0" * size
+
+    monkeypatch.setattr(I, "MAX_FILE_BYTES", 2**20)
+    with pytest.raises(ImageError, match="endless stream: more than 1 MB"):
+        I.load_image(Endless())
+    with pytest.raises(ImageError, match="image file object: more than 1 MB, too big .*Resize or re-compress"):
+        I.load_image(io.BytesIO(b"\0" * (2**20 + 1)))
+    with pytest.raises(ImageError, match="image file object: not a readable image"):
+        I.load_image(io.BytesIO(b"not a picture"))
+
+
+def test_a_colon_in_a_file_name_is_not_a_url_scheme(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pathlib.Path("notes:photo.png").write_bytes(_NOISE_PNG)
+    assert I.load_image("notes:photo.png").shape == (300, 300, 3)
+
+
+def test_file_url_and_wrong_type_errors_name_what_was_given(tmp_path):
+    url = (tmp_path / "gone.png").as_uri()
+    with pytest.raises(ImageError, match=f"{url}: no such file"):
+        I.load_image(url)
+    with pytest.raises(ImageError, match="from int: give a path, URL, bytes, .*a numpy array or a PIL image"):
+        I.load_image(42)
