@@ -637,3 +637,23 @@ def test_style_option_and_mask_errors_name_the_fix():
         with pytest.raises((ConfigError, ImageError)) as err:
             call()
         assert fix in str(err.value), (fix, str(err.value))
+
+
+# ----- the package convention holds whatever the input dtype -------------------------------------------
+def test_outputs_are_float32_for_float64_and_bool_inputs(photo, wave):
+    y64 = C.luminance(photo).astype(np.float64)
+    assert C.gray3(y64).dtype == np.float32
+    for clip in (True, False):
+        assert C.match_color_histogram(wave.astype(np.float64), photo, clip=clip).dtype == np.float32
+    sky = photo[..., 2] > photo[..., 0]  # a mask a learner builds with a comparison: bools
+    fitted = C.fit_masks([sky], (16, 21))[0]
+    assert fitted.dtype == np.float32 and 0.0 < fitted.mean() < 1.0
+    np.testing.assert_allclose(fitted, C.fit_masks([sky.astype(np.float32)], (16, 21))[0])
+    np.testing.assert_allclose(C.layer_mask(sky, (4, 5)), C.layer_mask(sky.astype(np.float32), (4, 5)))
+
+
+def test_color_transform_defaults_to_pca(photo, wave):
+    a, b = C.color_transform(wave, photo)
+    a_pca, b_pca = C.color_transform(wave, photo, method="pca")
+    np.testing.assert_array_equal(a, a_pca)
+    np.testing.assert_array_equal(b, b_pca)
