@@ -1,6 +1,9 @@
-"""Fixtures shared by the unit tests: small real images and the real offline weights."""
+"""Fixtures shared by the unit tests: small real images, the real offline weights, a local web server."""
 
+import contextlib
+import http.server
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -24,3 +27,21 @@ def style64() -> np.ndarray:
 @pytest.fixture()
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+@contextlib.contextmanager
+def _local_http_server(handler: type[http.server.BaseHTTPRequestHandler]):
+    """Serve ``handler`` on 127.0.0.1 in a daemon thread; yields the base URL ``http://127.0.0.1:<port>``."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def local_http_server():
+    """The context manager above: ``with local_http_server(Handler) as url: ...`` (one server per use)."""
+    return _local_http_server

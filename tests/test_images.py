@@ -5,7 +5,6 @@ import http.server
 import io
 import os
 import struct
-import threading
 import time
 import zlib
 
@@ -236,12 +235,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+def server(local_http_server):
+    with local_http_server(_Handler) as url:
+        yield url
 
 
 def test_url_loads_in_any_case_and_file_urls_work(server, tmp_path):

@@ -414,12 +414,9 @@ class _Server(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def web():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Server)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+def web(local_http_server):
+    with local_http_server(_Server) as url:
+        yield url
 
 
 def test_a_download_returns_the_exact_bytes_and_loads_as_the_image(web):
