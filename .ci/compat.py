@@ -68,10 +68,13 @@ def declared_requirements(project: dict, extras: tuple[str, ...] = ("test", "wid
 
 
 def floor_pin(req: str) -> str:
-    """``"numpy>=1.24.0"`` -> ``"numpy==1.24.0"``; a requirement without exactly one ``>=`` is a mistake."""
-    match = re.fullmatch(r"\s*([A-Za-z0-9_.\-\[\]]+)\s*>=\s*([0-9][0-9A-Za-z.]*)\s*", req)
+    """``"numpy>=1.24.0"`` -> ``"numpy==1.24.0"``; ``"ruff~=0.17.0"`` -> ``"ruff==0.17.0"`` (its floor).
+
+    Anything else (no bound, an upper bound, several clauses) is a mistake in pyproject.toml.
+    """
+    match = re.fullmatch(r"\s*([A-Za-z0-9_.\-\[\]]+)\s*(?:>=|~=)\s*([0-9][0-9A-Za-z.]*)\s*", req)
     if match is None:
-        raise SystemExit(f"compat: {req!r} in pyproject.toml is not a plain lower bound `name>=version`")
+        raise SystemExit(f"compat: {req!r} in pyproject.toml is not a plain lower bound `name>=version` (or `~=`)")
     return f"{match.group(1)}=={match.group(2)}"
 
 

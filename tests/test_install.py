@@ -222,3 +222,22 @@ def test_bootstrap_updates_its_clone_on_rerun_and_says_when_it_cannot(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Could not update nst-helpers/" in done.stdout and "rm -rf nst-helpers" in done.stdout
     assert (clone / "second").is_file()
+
+
+def test_every_declared_requirement_has_a_floor_make_compat_can_pin():
+    """`make compat` pins each floor of pyproject.toml with ``==``; a requirement it cannot read stops it at once.
+
+    (A ``ruff~=`` line added after compat was written did exactly that, and only `make compat` would have shown it.)
+    """
+    spec = importlib.util.spec_from_file_location("compat", ROOT / ".ci" / "compat.py")
+    compat = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compat)
+    project = compat.pyproject()
+    pins = compat.floors_requirements(project)
+    names = {compat.requirement_name(r) for r in compat.declared_requirements(project)}
+    assert {compat.requirement_name(p) for p in pins} == names
+    assert all("==" in p and ">=" not in p and "~=" not in p for p in pins), pins
+    assert compat.floor_pin("ruff~=0.17.0") == "ruff==0.17.0"
+    for not_a_floor in ("numpy", "numpy<2", "numpy>=1.2,<2"):
+        with pytest.raises(SystemExit):
+            compat.floor_pin(not_a_floor)
