@@ -20,8 +20,9 @@ oneDNN is left on (``TF_ENABLE_ONEDNN_OPTS=0`` made float32 1.7x and bfloat16 60
 Importing ``nst_helpers`` does not import TensorFlow (the CLI checks its arguments first): it
 installs a one-shot import hook, so the quiet import happens whenever TensorFlow is first
 needed, by the package or by the learner's own ``import tensorflow as tf``. Import
-``nst_helpers`` first; a TensorFlow imported before it cannot be made quiet. ``NST_TF_LOGS=1``
-turns all of this off (to see TensorFlow's logs when debugging an install).
+``nst_helpers`` first: the lines of a TensorFlow imported before it are already printed (once);
+only its first device query, with the cuInit line, is then run quietly by ``import nst_helpers``.
+``NST_TF_LOGS=1`` turns all of this off (to see TensorFlow's logs when debugging an install).
 """
 
 from __future__ import annotations
@@ -190,15 +191,20 @@ _finder = _QuietTensorFlowFinder()
 def install() -> None:
     """Make the first ``import tensorflow`` of this process quiet (see the module docstring).
 
-    Called by ``import nst_helpers``. Does nothing with ``NST_TF_LOGS=1``; if TensorFlow is
-    already imported, only its first device query can still be made quiet.
+    Called by ``import nst_helpers``. Does nothing with ``NST_TF_LOGS=1``. If TensorFlow is
+    already imported, its import lines are out already; its first device query is run now, quietly.
     """
     if verbose():
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "tensorflow" in sys.modules or _finder in sys.meta_path:
+    if "tensorflow" in sys.modules:
+        # Its import lines are already out; the cuInit line of its first device query is not yet, unless
+        # that query ran too. Run it now, quietly, so the learner's own `list_physical_devices()` is silent.
+        with contextlib.suppress(Exception):  # a broken device query shows its text and fails later, not here
+            check_devices_quietly()
         return
-    sys.meta_path.insert(0, _finder)
+    if _finder not in sys.meta_path:
+        sys.meta_path.insert(0, _finder)
 
 
 def uninstall() -> None:

@@ -66,6 +66,23 @@ def test_the_check_sees_tensorflow_noise_when_the_quiet_is_off():
         pytest.skip("this TensorFlow build prints nothing at import: nothing to silence here")
 
 
+def test_tensorflow_imported_first_then_nst_helpers_keeps_the_device_query_quiet():
+    """Its import lines are out before nst_helpers exists; the cuInit line of the first device query is not."""
+    code = """
+        import sys
+        import tensorflow as tf
+        import nst_helpers as nst
+        print("--- after import nst_helpers", file=sys.stderr, flush=True)
+        tf.config.list_physical_devices()
+        """
+    run = _python(code)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.split("--- after import nst_helpers\n", 1)[1] == ""
+    control = _python(code, NST_TF_LOGS="1")  # the quiet off: the same query prints here, or the check is vacuous
+    if not control.stderr.split("--- after import nst_helpers\n", 1)[1]:
+        pytest.skip("this TensorFlow's first device query prints nothing: nothing to silence here")
+
+
 def test_a_broken_tensorflow_still_shows_its_own_error(tmp_path):
     fake = tmp_path / "tensorflow"
     fake.mkdir()
