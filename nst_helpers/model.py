@@ -39,7 +39,7 @@ import keras  # noqa: E402  (after the TF-free imports, on purpose)
 import numpy as np
 import tensorflow as tf  # noqa: E402
 
-from .arguments import offline_weights_path  # TF-free: the CLI checks weights before TF loads
+from .arguments import keras_cache_dir, offline_weights_path  # TF-free: the CLI checks weights before TF loads
 from .errors import WeightsError
 from .layers import channels, check_net, conv_layers, conv_position, resolve_layer, resolve_layers
 
@@ -124,17 +124,6 @@ RETRY_AFTER = 24 * 3600
 #: ``NST_RETRY_DOWNLOAD=1`` tries the download again now, whatever the marker says.
 RETRY_ENV = "NST_RETRY_DOWNLOAD"
 MARKER_NAME = "nst_helpers_download_failed.json"
-
-
-def keras_cache_dir() -> pathlib.Path:
-    """Keras' cache directory, decided as Keras does.
-
-    ``$KERAS_HOME``, else ``~/.keras`` (``/tmp/.keras`` if ``~`` is read-only).
-    """
-    if os.environ.get("KERAS_HOME"):
-        return pathlib.Path(os.environ["KERAS_HOME"]).expanduser()
-    home = pathlib.Path("~").expanduser()
-    return (home if os.access(home, os.W_OK) else pathlib.Path("/tmp")) / ".keras"
 
 
 def download_marker() -> pathlib.Path:

