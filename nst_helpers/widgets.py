@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import sys
 import threading
 import time
@@ -29,13 +30,13 @@ from typing import Any
 import numpy as np
 
 from . import images as imgs
-from .config import OPTIMIZERS, PRESERVE_COLORS, TransferConfig, is_quick
+from .config import MAX_WEIGHT, OPTIMIZERS, PRESERVE_COLORS, TransferConfig, is_quick
 from .errors import NSTError
 from .layers import NETWORKS, layer_table, paper_name
 
 __all__ = [
     "control_panel", "ControlPanel", "config_from_values", "panel_layer_weights",
-    "describe_config", "uploaded_files", "placeholder_png", "default_layer_weight",
+    "describe_config", "uploaded_files", "placeholder_png", "default_layer_weight", "log_range",
 ]
 
 #: Keys of :func:`config_from_values`'s ``values`` that are copied into the config as they are.
@@ -197,6 +198,19 @@ def loss_curve_png(
     return buffer.getvalue()
 
 
+def log_range(value: float) -> tuple[int, int]:
+    """A log slider's exponent range: :data:`LOG_RANGE`, widened to hold ``value`` (else the slider clips it).
+
+    >>> log_range(10.0), log_range(3e7), log_range(2e-6)
+    ((-4, 6), (-4, 8), (-6, 6))
+    """
+    low, high = LOG_RANGE
+    if value > 0:
+        exponent = math.log10(value)
+        low, high = min(low, math.floor(exponent)), max(high, math.ceil(exponent))
+    return low, high
+
+
 def is_colab() -> bool:
     """True inside Google Colab."""
     return "google.colab" in sys.modules
@@ -317,8 +331,8 @@ class ControlPanel:
     def _log_weight(self, label: str, value: float) -> tuple[Any, Any]:
         import ipywidgets as w
 
-        low, high = LOG_RANGE
-        shown = min(max(value, 10.0**low), 10.0**high) if value > 0 else 1.0
+        low, high = log_range(value)
+        shown = value if value > 0 else 1.0
         slider = w.FloatLogSlider(value=shown, base=10, min=low, max=high, step=0.1, description=label,
                                   readout_format=".3g", style={"description_width": "initial"}, disabled=value <= 0)
         return slider, w.Checkbox(value=value > 0, description="on", indent=False)
@@ -396,7 +410,7 @@ class ControlPanel:
         elif selected == self.base.style_layers and self.base.style_layer_weights:
             start.update(zip(selected, self.base.style_layer_weights, strict=True))
         self.layer_weights = {
-            name: w.BoundedFloatText(value=start[name], min=0.0, max=1e6, step=0.05,
+            name: w.BoundedFloatText(value=start[name], min=0.0, max=MAX_WEIGHT, step=0.05,  # never clip a weight
                                      description=paper_name(name), layout=w.Layout(width="170px"))
             for name in selected
         }

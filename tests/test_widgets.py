@@ -243,11 +243,21 @@ def test_colab_upload_button(fake, monkeypatch):
 
 
 # ----- one real run --------------------------------------------------------------------------
-def test_real_quick_run_with_offline_weights(tmp_path):
+def test_real_quick_run_with_offline_weights(tmp_path, monkeypatch):
+    used = []  # the per-layer weights the style loss really receives (recorded when the step is traced)
+    real_style_loss = nst.losses.style_loss
+
+    def spy(grams, targets, layer_weights=None):
+        used.append(None if layer_weights is None else tuple(layer_weights))
+        return real_style_loss(grams, targets, layer_weights)
+
+    monkeypatch.setattr(nst.losses, "style_loss", spy)
     panel = W.ControlPanel(base=nst.TransferConfig.default(), preview_every=1, save_path=str(tmp_path / "real.png"))
     panel.size.value = 64
     panel.steps.value = 3
     panel.optimizer.value = "adam"
+    panel.layer_weights["block3_conv1"].value = 0.7
+    shown = tuple(box.value for box in panel.layer_weights.values())
     panel.run_button.click()
     assert panel.wait(300), "the real run did not finish in 5 minutes"
     result = panel.result
@@ -258,6 +268,7 @@ def test_real_quick_run_with_offline_weights(tmp_path):
     assert not np.array_equal(result.image, nst.images.resize(panel.image("content"), 64))  # it painted something
     panel.save_button.click()
     assert (tmp_path / "real.png").is_file()
+    assert shown == (0.2, 0.2, 0.7, 0.2, 0.2) and used and set(used) == {shown}  # the boxes are what the loss used
 
 
 
@@ -387,3 +398,29 @@ def test_boxes_follow_the_selection_until_a_weight_is_typed(fake):
     panel.style_layers.value = ("block1_conv1", "block2_conv1", "block3_conv1")
     assert _box_weights(panel) == {"conv1_1": 0.9, "conv2_1": 0.5, "conv3_1": 0.3333}
     assert _agree(_summary_layer_weights(panel), _box_weights(panel))
+
+
+@pytest.mark.parametrize("name", ["default", "blog", "gatys", "seed"])
+def test_each_preset_is_shown_as_it_runs(fake, name):
+    base = dataclasses.replace(nst.preset(name), steps=3, size=64)
+    panel = W.ControlPanel(runner=fake, base=base)
+    shown = tuple(box.value for box in panel.layer_weights.values())
+    assert shown == pytest.approx(base.layer_weights, abs=5e-5)  # the boxes' 4 decimals
+    assert _agree(_summary_layer_weights(panel), _box_weights(panel))
+    panel.run_button.click()
+    assert panel.wait(10)
+    assert fake.configs[-1] == base
+
+
+def test_a_teachers_extreme_weights_are_shown_and_run_unclipped(fake):
+    """The boxes stopped at 1e6 and the log sliders at 1e-4..1e6: a base outside showed, and ran, clipped."""
+    base = nst.TransferConfig.default(size=64, steps=3, style_layer_weights=(1e-7, 1, 1, 1, 5e7),
+                                      style_weight=3e7, content_weight=2e-6)
+    panel = W.ControlPanel(runner=fake, base=base)
+    assert tuple(box.value for box in panel.layer_weights.values()) == base.style_layer_weights
+    assert (panel.style_weight.value, panel.content_weight.value) == pytest.approx((3e7, 2e-6))
+    assert _agree(_summary_layer_weights(panel), _box_weights(panel))
+    panel.run_button.click()
+    assert panel.wait(10)
+    assert fake.configs[-1] == base
+    assert W.log_range(1.0) == W.LOG_RANGE and W.log_range(0.0) == W.LOG_RANGE
