@@ -275,6 +275,32 @@ def test_images_too_small_for_vgg_are_refused_before_work(tmp_path, photo, capsy
              r"style image 1 .* --style-scale 0.5", capsys)
 
 
+def test_too_small_images_are_refused_before_tensorflow_is_imported(tmp_path):
+    """Issue 11 point 5, in a fresh process: 1x1, 31x500 and 500x31 refused with size and minimum, 32x32 taken,
+    and TensorFlow never imported (an in-process test cannot tell: TensorFlow is loaded there already)."""
+    from PIL import Image
+
+    for w, h in ((1, 1), (31, 500), (500, 31), (32, 32)):
+        Image.new("RGB", (w, h), (90, 40, 200)).save(tmp_path / f"{w}x{h}.png")
+    code = f"""
+import os, sys
+os.chdir({str(tmp_path)!r})
+from nst_helpers import cli
+for name in ("1x1", "31x500", "500x31"):
+    print("rc", cli.main([name + ".png", "-q", "-o", "out.png"]), file=sys.stderr)
+inputs = cli.prepare(cli.build_parser().parse_args(["32x32.png", "--size", "48", "-o", "out.png"]))
+print("32x32 taken:", inputs.content.shape[:2], "tensorflow imported:", "tensorflow" in sys.modules)
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, PYTHONPATH=ROOT))
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.splitlines() == [
+        f"nst: error: {name}.png is {name} px; VGG needs at least 32 px on each side. Use a bigger image."
+        if i % 2 == 0 else "rc 2"
+        for name in ("1x1", "31x500", "500x31") for i in range(2)]
+    assert run.stdout == "32x32 taken: (32, 32) tensorflow imported: False\n"
+
+
 def test_mask_error_names_the_photos_own_size(tmp_path, capsys):
     from PIL import Image
 
