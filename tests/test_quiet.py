@@ -173,6 +173,31 @@ def test_a_notebook_kernel_shows_no_stderr():
     assert re.fullmatch(r"GPUs: \d+\noffline-hed-vgg16\n", "".join(text for _, text in streams))
 
 
+OFFLINE = dict(https_proxy="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", no_proxy="", NO_PROXY="",
+               NST_WEIGHTS=None, NST_RETRY_DOWNLOAD=None)  # a proxy that refuses every connection: offline, for sure
+
+
+def _setup_cells(notebook: pathlib.Path) -> list[str]:
+    """The notebook's own code cells up to its device summary (its Setup section), as a learner runs them."""
+    cells = []
+    for cell in json.loads(notebook.read_text())["cells"]:
+        if cell["cell_type"] == "code":
+            cells.append("".join(cell["source"]))
+            if "nst.devices.summary()" in cells[-1]:
+                return cells
+    raise AssertionError(f"{notebook.name} has no nst.devices.summary() cell")
+
+
+@pytest.mark.parametrize("name", ["00_setup_and_images.ipynb", "vi/00_setup_and_images.ipynb"])
+def test_notebook_00s_own_setup_and_first_model_build_are_quiet(name, tmp_path):
+    """The real cells, not a copy of them: no log line, and the first model build offline says one line."""
+    cells = _setup_cells(ROOT / "notebooks" / name) + ["fx = nst.model.FeatureExtractor(['conv1_1'])"]
+    streams = _kernel_streams(cells, KERAS_HOME=str(tmp_path / "keras"), TF_CPP_MIN_LOG_LEVEL="0", **OFFLINE)
+    assert not [text for _, text in streams if NOISE.search(text)], streams
+    stderr = "".join(text for stream, text in streams if stream != "stdout")
+    assert stderr.startswith("nst_helpers: No ImageNet VGG16 weights") and stderr.count("\n") == 1, stderr
+
+
 def test_the_kernel_check_sees_noise_when_the_quiet_is_off():
     streams = _kernel_streams(NOTEBOOK_CELLS[:3], NST_TF_LOGS="1")
     if not any(name == "stderr" and NOISE.search(text) for name, text in streams):
@@ -201,17 +226,23 @@ def test_offline_cli_runs_print_one_line_and_at_most_one_notice(tmp_path):
 
 
 # ----- stored notebook outputs -----------------------------------------------------------------
-def _stored_noise() -> list[str]:
+def _output_text(output: dict) -> str:
+    """Every text a reader sees in one stored output: streams, tracebacks, and text/* display data."""
+    parts = ["".join(output.get("text", "")), "\n".join(output.get("traceback", []))]
+    parts += ["".join(value) for kind, value in output.get("data", {}).items() if kind.startswith("text/")]
+    return "\n".join(parts)
+
+
+def _stored_noise(root: pathlib.Path = ROOT) -> list[str]:
     found = []
-    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+    for path in sorted((root / "notebooks").rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
         for index, cell in enumerate(json.loads(path.read_text())["cells"]):
             for output in cell.get("outputs", []):
-                text = "".join(output.get("text", "")) + "".join(output.get("traceback", []))
-                for line in text.splitlines():
+                for line in _output_text(output).splitlines():
                     if NOISE.search(line):
-                        found.append(f"{path.relative_to(ROOT)} cell {index}: {line[:100]}")
+                        found.append(f"{path.relative_to(root)} cell {index}: {line[:100]}")
     return found
 
 
@@ -219,9 +250,23 @@ def test_the_noise_pattern_catches_what_the_issue_saw():
     for line in ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
                  "I0000 00:00:1796155104.622408    7618 cudart_stub.cc:31] Could not find cuda drivers",
                  "E0000 00:00:1796155132.057931    7853 cuda_platform.cc:52] failed call to cuInit: INTERNAL",
-                 "Downloading data from https://storage.googleapis.com/tensorflow/keras-applications/vgg16/x.h5"):
+                 "Downloading data from https://storage.googleapis.com/tensorflow/keras-applications/vgg16/x.h5",
+                 "I0000 00:00:1796184953.945328    5313 port.cc:153] oneDNN custom operations are on. You may see"):
         assert NOISE.search(line)
     assert not NOISE.search("No GPU: running on the CPU (fine here, just slower)")
+
+
+def test_the_stored_output_scan_finds_noise_in_every_kind_of_output(tmp_path):
+    """The scan below must not pass because it looks in the wrong place: plant one line in each kind of output."""
+    line = "E0000 00:00:1796155132.057931    7853 cuda_platform.cc:52] failed call to cuInit: INTERNAL"
+    outputs = [{"output_type": "stream", "name": "stderr", "text": [line + "\n"]},
+               {"output_type": "display_data", "data": {"text/plain": [line]}, "metadata": {}},
+               {"output_type": "error", "ename": "E", "evalue": "", "traceback": [line]}]
+    for i, output in enumerate(outputs):
+        nb = {"cells": [{"cell_type": "code", "source": [], "outputs": [output]}]}
+        (tmp_path / "notebooks" / "vi").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "notebooks" / "vi" / f"{i}.ipynb").write_text(json.dumps(nb))
+    assert len(_stored_noise(tmp_path)) == 3
 
 
 def test_no_stored_notebook_output_carries_log_noise():
