@@ -105,3 +105,13 @@ def test_notebooks_do_not_depend_on_their_folder():
             bad += [f"{path.name}: {line.strip()}" for line in source.splitlines()
                     if re.search(r"""["'](\.\./|\.\.["']|notebooks/|data/)""", line)]
     assert bad == []
+
+
+def test_readme_and_notebook_00_tell_the_learner_about_the_copy():
+    """Issue 11 point 3: say so in README and in 00 (both languages); on Colab nothing changes."""
+    readme = (ROOT / "README.md").read_text()
+    assert re.search(r"`make lab`[^\n]*`my-notebooks/`[^\n]*git-ignored[^\n]*never overwritten", readme)
+    for name in ("00_setup_and_images.ipynb", "vi/00_setup_and_images.ipynb"):
+        cells = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        assert "`make lab`" in text and "`my-notebooks/`" in text and "Colab" in text, name
