@@ -183,11 +183,11 @@ def colab_content(work: pathlib.Path) -> tuple[pathlib.Path, dict]:
     """A fresh Colab-like /content with the notebooks, a stand-in google.colab and the bootstrap's NST_REPO."""
     content = work / "content"
     shutil.rmtree(content, ignore_errors=True)
-    (content / "solutions").mkdir(parents=True)
-    for nb in (ROOT / "notebooks").glob("*.ipynb"):
-        shutil.copy2(nb, content / nb.name)
-    for nb in (ROOT / "notebooks" / "solutions").glob("*.ipynb"):
-        shutil.copy2(nb, content / "solutions" / nb.name)
+    # English and Vietnamese editions, each with its solutions (every one of them has a Colab badge)
+    for sub in ("", "solutions", "vi", "vi/solutions"):
+        (content / sub).mkdir(parents=True, exist_ok=True)
+        for nb in (ROOT / "notebooks" / sub).glob("*.ipynb"):
+            shutil.copy2(nb, content / sub / nb.name)
     # the test harness only (nbval's compare settings); the package comes from the bootstrap's clone
     shutil.copy2(ROOT / "conftest.py", content / "conftest.py")
     shutil.copy2(ROOT / "tests" / "nbval_sanitize.cfg", content / "nbval_sanitize.cfg")
