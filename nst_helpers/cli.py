@@ -19,6 +19,7 @@ import pathlib
 import signal
 import sys
 import threading
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -136,31 +137,54 @@ def _number_list(text: str, kind: type, option: str) -> tuple:
         raise ConfigError(f"{option} {text!r}: give comma-separated numbers, e.g. 128,256.") from None
 
 
+#: An input: a local file, or an ``http(s)://`` URL (a ``str``) that is downloaded.
+Source = pathlib.Path | str
+
+
 @dataclasses.dataclass(frozen=True)
 class RunFiles:
-    """Every file a run reads or writes."""
+    """Every file a run reads or writes (``file://`` URLs already turned into paths)."""
 
-    content: pathlib.Path
-    styles: tuple[pathlib.Path, ...]
-    masks: tuple[pathlib.Path, ...]
+    content: Source
+    styles: tuple[Source, ...]
+    masks: tuple[Source, ...]
     output: pathlib.Path
     report: pathlib.Path | None
 
     @property
     def inputs(self) -> tuple[pathlib.Path, ...]:
-        return (self.content, *self.styles, *self.masks)
+        """The local input files: what the run must never write over."""
+        return tuple(s for s in (self.content, *self.styles, *self.masks) if isinstance(s, pathlib.Path))
 
 
 def files_from_args(args: argparse.Namespace) -> RunFiles:
-    content = pathlib.Path(args.content) if args.content else images.data_path("content")
-    styles = tuple(pathlib.Path(s) for s in args.styles) or (images.data_path("style"),)
-    output = pathlib.Path(args.output) if args.output else default_output(content, styles)
-    return RunFiles(content=content, styles=styles, masks=tuple(pathlib.Path(m) for m in args.mask or ()),
-                    output=output, report=pathlib.Path(args.report) if args.report else None)
+    content = images.locate(args.content) if args.content is not None else images.data_path("content")
+    styles = tuple(images.locate(s) for s in args.styles) or (images.data_path("style"),)
+    output = _destination(args.output, "-o") if args.output is not None else default_output(content, styles)
+    return RunFiles(content=content, styles=styles, masks=tuple(images.locate(m) for m in args.mask or ()),
+                    output=output, report=_destination(args.report, "--report") if args.report is not None else None)
 
 
-def default_output(content: pathlib.Path, styles: Sequence[pathlib.Path]) -> pathlib.Path:
-    return pathlib.Path("outputs") / f"{content.stem}_{'+'.join(s.stem for s in styles)}.png"
+def _destination(text: str, option: str) -> pathlib.Path:
+    """The file ``-o`` or ``--report`` names: a path or a ``file://`` URL; never a web address."""
+    try:
+        where = images.locate(text)
+    except ImageError as err:
+        raise OutputError(f"{option} {err}") from None
+    if isinstance(where, str):
+        raise OutputError(f"{option} {text}: cannot write to a web address; give a file name, e.g. out.png.")
+    if not text.strip():
+        raise OutputError(f"{option} {text!r} is not a file name: give one such as out.png.")
+    return where
+
+
+def _stem(source: Source) -> str:
+    path = pathlib.PurePosixPath(urllib.parse.urlsplit(source).path) if isinstance(source, str) else source
+    return path.stem or "download"
+
+
+def default_output(content: Source, styles: Sequence[Source]) -> pathlib.Path:
+    return pathlib.Path("outputs") / f"{_stem(content)}_{'+'.join(_stem(s) for s in styles)}.png"
 
 
 def check_destinations(files: RunFiles, overwrite: bool) -> None:
@@ -175,14 +199,25 @@ def check_destinations(files: RunFiles, overwrite: bool) -> None:
         safe_write.check_target(files.report, inputs=files.inputs, overwrite=overwrite, overwrite_hint="--overwrite")
 
 
-def _load(path: pathlib.Path, working_size: int) -> np.ndarray:
-    """Load an image (>= 32 px a side), decoding big photos straight at a reduced size (one line says so)."""
-    full = images.image_size(path)
+def _load(source: Source, working_size: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """Load an image (>= 32 px a side), big photos at a reduced size (one line says so).
+
+    Returns:
+        The image and its own ``(height, width)``, before any reduction. A file is decoded straight
+        at the reduced size; a URL is downloaded once and reduced after decoding.
+    """
     limit = 2 * max(working_size, images.MIN_SIDE)  # keep headroom for a good resize later
+    if isinstance(source, str):
+        image = images.load_image(source, min_side=images.MIN_SIDE)
+        full = image.shape[:2]
+    else:
+        full = images.image_size(source)
     if max(full) > limit and max(full) > BIG_IMAGE:
-        print(f"nst: note: {path.name} is {full[1]}x{full[0]} px; reading it at about {limit} px "
+        print(f"nst: note: {_stem(source)} is {full[1]}x{full[0]} px; reading it at about {limit} px "
               f"(work size {working_size}).", file=sys.stderr)
-    return images.load_image(path, max_size=limit if max(full) > limit else None, min_side=images.MIN_SIDE)
+    if isinstance(source, str):
+        return (images.resize(image, limit) if max(full) > limit else image), full
+    return images.load_image(source, max_size=limit if max(full) > limit else None, min_side=images.MIN_SIDE), full
 
 
 def _check_working_size(content: np.ndarray, styles: Sequence[np.ndarray], config: TransferConfig) -> None:
@@ -224,14 +259,14 @@ def prepare(args: argparse.Namespace) -> Inputs:
     check_destinations(files, args.overwrite)
     arguments.check_weights(config.weights, config.net, option="--weights ")
     largest = max(config.sizes)
-    content = _load(files.content, largest)
-    styles = [_load(s, round(largest * config.style_scale)) for s in files.styles]
+    content, content_shape = _load(files.content, largest)
+    styles = [_load(s, round(largest * config.style_scale))[0] for s in files.styles]
     _check_working_size(content, styles, config)
     controls.check_style_options(config.style_blend, len(styles), n_masks=len(files.masks) if files.masks else None)
     masks = None
     if files.masks:  # checked against the photo's own size, which is what the user drew them over
         masks = controls.load_masks([str(m) for m in files.masks], n_styles=len(styles),
-                                    content_shape=images.image_size(files.content),
+                                    content_shape=content_shape,
                                     allow_uncovered=config.content_weight > 0)
     return Inputs(config=config, files=files, content=content, styles=styles, masks=masks)
 

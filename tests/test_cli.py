@@ -295,3 +295,37 @@ def test_a_file_that_appears_during_the_run_is_kept(tmp_path, monkeypatch, capsy
     assert rc == 1 and out.read_bytes() == b"another program's file"
     assert "appeared during the run" in capsys.readouterr().err
     assert nst.load_image(tmp_path / "o-1.png").shape[1] == 48  # the work is not lost
+
+
+def test_urls_are_inputs_in_any_case_and_never_outputs(tmp_path, photo, local_http_server, capsys):
+    """Defect 9 through `nst`: file:// and HTTP:// were turned into paths ('file:/...': "no such file")."""
+    import http.server
+
+    body = photo.read_bytes()
+
+    class _Photo(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    sys.modules.pop("nst_helpers.transfer", None)
+    with local_http_server(_Photo) as url:
+        upper_http = url.replace("http:", "HTTP:") + "/p.png"
+        for content in (photo.as_uri(), photo.as_uri().replace("file:", "FILE:"), upper_http):
+            args = cli.build_parser().parse_args([content, content, "--mask", content, "-o", str(tmp_path / "o.png")])
+            run = cli.prepare(args)
+            assert run.content.shape == run.styles[0].shape == nst.load_image(photo).shape
+    assert cli.default_output(url + "/a/p.png?x=1", [photo]).name == "p_photo.png"
+    assert "nst_helpers.transfer" not in sys.modules
+    _refused([str(photo), "-o", "File" + photo.as_uri()[4:]], "input", capsys)  # an input, spelt as a URL
+    _refused([str(photo), "-o", str(tmp_path / "o.png"), "--report", photo.as_uri()], "input", capsys)
+    _refused([str(photo), "-o", "HTTPS://example.com/o.png"], "web address", capsys)
+    _refused([str(photo), "-o", ""], "not a file name", capsys)
+    _refused([str(photo), "-o", str(tmp_path / "o.png"), "--report", ""], "not a file name", capsys)
+    _refused([str(photo), "-o", "ftp://example.com/o.png"], "ftp:// is not supported", capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]
