@@ -36,6 +36,8 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 #: 128 + the signal's number, as shells report a process ended by that signal.
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 EXIT_INTERRUPTED = EXIT_SIGNAL[signal.SIGINT]
+#: How a run may end without a fault (any other ``stop_reason`` is a sentence on a NaN/inf loss).
+NORMAL_STOPS = ("completed", "interrupted", "terminated", "callback")
 #: Errors that mean "change the command": exit status 2.
 USER_ERRORS = (ConfigError, ImageError, OutputError, WeightsError)
 #: Longest side (px) above which loading a photo gets a one-line notice (phone photos).
@@ -321,8 +323,15 @@ def _run(args: argparse.Namespace, stopper: _Stopper) -> int:
 
 
 def _write_results(result: Any, run: Inputs, overwrite: bool, stopper: _Stopper) -> int:
-    """Write the image, then the report; a signal now is only noted (the work is kept)."""
-    code = EXIT_SIGNAL.get(stopper.signum, EXIT_OK)
+    """Write the image, then the report; a signal now is only noted (the work is kept).
+
+    A run that stopped on a NaN/inf loss still writes its best finite image (for a look), but says
+    so and exits 1: at step 0 that image is only the start (noise), not a result.
+    """
+    faulted = result.stop_reason not in NORMAL_STOPS
+    code = EXIT_SIGNAL.get(stopper.signum, EXIT_ERROR if faulted else EXIT_OK)
+    if faulted:
+        print(f"nst: warning: {result.stop_reason}", file=sys.stderr)
     output, moved = _save(run.files.output, overwrite, lambda p: images.save_image(
         result.image, p, overwrite=overwrite, inputs=run.files.inputs, overwrite_hint="--overwrite"))
     if run.files.report is not None:

@@ -218,6 +218,7 @@ def test_huge_layer_range_is_refused_without_eating_memory(tmp_path):
 @pytest.mark.parametrize("args, words", [
     (["--style-weight", "1e300"], "style.weight"),
     (["--content-weight", "1e38", "--init", "random"], "content.weight"),
+    (["--style-weight", "1e-50", "--content-weight", "0", "--tv-weight", "0"], "style.weight.*0 in float32"),
     (["--style-blend", "1e308,1e308", str(nst.images.data_path("style")), str(nst.images.data_path("style"))],
      "style.blend"),
 ])
@@ -329,3 +330,22 @@ def test_urls_are_inputs_in_any_case_and_never_outputs(tmp_path, photo, local_ht
     _refused([str(photo), "-o", str(tmp_path / "o.png"), "--report", ""], "not a file name", capsys)
     _refused([str(photo), "-o", "ftp://example.com/o.png"], "ftp:// is not supported", capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]
+
+
+def test_a_run_stopped_by_nan_or_inf_says_so_and_exits_1(tmp_path, monkeypatch, capsys):
+    """Defect 7: the loss overflowed, the run stopped at step 0 and the start (noise) was written, exit 0."""
+    from nst_helpers import transfer
+
+    real = transfer.transfer
+
+    def overflows_at_step_0(*args, **kw):
+        result = real(*args, **kw)
+        result.stop_reason = transfer._nonfinite_message(0)
+        return result
+
+    monkeypatch.setattr(transfer, "transfer", overflows_at_step_0)
+    out, report = tmp_path / "o.png", tmp_path / "r.json"
+    rc = cli.main(["--size", "48", "--steps", "1", "-q", "-o", str(out), "--report", str(report)])
+    captured = capsys.readouterr()
+    assert rc == 1 and "nst: warning: stopped at step 0: the loss or gradient became NaN/inf" in captured.err
+    assert json.loads(report.read_text())["exit_code"] == 1 and out.exists()  # kept for a look, but not "done"
