@@ -325,23 +325,28 @@ def _run(args: argparse.Namespace, stopper: _Stopper) -> int:
 def _write_results(result: Any, run: Inputs, overwrite: bool, stopper: _Stopper) -> int:
     """Write the image, then the report; a signal now is only noted (the work is kept).
 
+    The exit status is fixed once the image is written, so that a signal during its save counts,
+    and the report says the status the process ends with. (A signal while the report itself is
+    written is too late to change either: the work is complete and saved.)
+
     A run that stopped on a NaN/inf loss still writes its best finite image (for a look), but says
     so and exits 1: at step 0 that image is only the start (noise), not a result.
     """
     faulted = result.stop_reason not in NORMAL_STOPS
-    code = EXIT_SIGNAL.get(stopper.signum, EXIT_ERROR if faulted else EXIT_OK)
     if faulted:
         print(f"nst: warning: {result.stop_reason}", file=sys.stderr)
     output, moved = _save(run.files.output, overwrite, lambda p: images.save_image(
         result.image, p, overwrite=overwrite, inputs=run.files.inputs, overwrite_hint="--overwrite"))
+    signum = stopper.signum
+    code = EXIT_SIGNAL.get(signum, EXIT_ERROR if faulted or moved else EXIT_OK)
     if run.files.report is not None:
-        report = report_dict(result, run, output=output, signum=stopper.signum, exit_code=code or int(moved))
+        report = report_dict(result, run, output=output, signum=signum, exit_code=code)
         data = (json.dumps(report, indent=2) + "\n").encode()
         _, report_moved = _save(run.files.report, overwrite, lambda p: safe_write.write_bytes(
             p, data, overwrite=overwrite, inputs=run.files.inputs, overwrite_hint="--overwrite"))
-        moved = moved or report_moved
+        code = code or (EXIT_ERROR if report_moved else EXIT_OK)
     _summary(result, output)
-    return code or (EXIT_ERROR if moved else EXIT_OK)
+    return code
 
 
 def _save(path: pathlib.Path, overwrite: bool, write: Any) -> tuple[pathlib.Path, bool]:

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -349,3 +350,38 @@ def test_a_run_stopped_by_nan_or_inf_says_so_and_exits_1(tmp_path, monkeypatch, 
     captured = capsys.readouterr()
     assert rc == 1 and "nst: warning: stopped at step 0: the loss or gradient became NaN/inf" in captured.err
     assert json.loads(report.read_text())["exit_code"] == 1 and out.exists()  # kept for a look, but not "done"
+
+
+@pytest.mark.parametrize("signum, code, stage", [(signal.SIGINT, 130, "evaluation"), (signal.SIGINT, 130, "save"),
+                                                 (signal.SIGTERM, 143, "save")])
+def test_signals_after_the_loop_keep_the_work(tmp_path, monkeypatch, capsys, signum, code, stage):
+    """Defect 2: a second Ctrl-C after the loop (final evaluation, saving) gave "interrupted before the
+    first step; nothing written", exit 130, after dozens of steps. Signals land here for sure (in-process)."""
+    from nst_helpers import transfer
+
+    real_transfer, real_save = transfer.transfer, nst.images.save_image
+
+    def twice():
+        for _ in range(2):
+            os.kill(os.getpid(), signum)
+
+    def signalled_after_the_loop(*args, **kw):
+        result = real_transfer(*args, **kw)
+        if stage == "evaluation":
+            twice()
+        return result
+
+    def signalled_during_the_save(*args, **kw):
+        if stage == "save":
+            twice()
+        return real_save(*args, **kw)
+
+    monkeypatch.setattr(transfer, "transfer", signalled_after_the_loop)
+    monkeypatch.setattr(nst.images, "save_image", signalled_during_the_save)
+    out, report = tmp_path / "o.png", tmp_path / "r.json"
+    rc = cli.main(["--size", "48", "--steps", "2", "-q", "-o", str(out), "--report", str(report)])
+    assert rc == code and "nothing written" not in capsys.readouterr().err
+    r = json.loads(report.read_text())
+    assert (r["steps_run"], r["signal"], r["exit_code"]) == (2, signal.Signals(signum).name, code)
+    assert max(nst.load_image(out).shape[:2]) == 48
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.png", "r.json"]  # no temporary file left
