@@ -14,6 +14,8 @@ Introduced in notebooks/04_transfer_loop.ipynb.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import functools
 import itertools
 import math
 import numbers
@@ -23,7 +25,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, SettingNameError
 from .layers import check_net, conv_layers, parse_layer_list, resolve_layers
 
 # ----- option tables: each Literal is the one source; the tuples are derived from it -----------------
@@ -329,6 +331,36 @@ _CHOICES = (
 )
 
 #: Named presets: ``PRESETS["blog"]()`` builds the blog's recipe; ``"seed"`` is its older name.
+def _named_settings_only(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap the dataclass ``__init__``: a misspelt or positional setting is a :class:`SettingNameError`
+    that names the setting meant (Python's own ``TypeError`` says only "unexpected keyword")."""
+    names = tuple(f.name for f in dataclasses.fields(TransferConfig))
+
+    @functools.wraps(init)
+    def __init__(self: TransferConfig, *args: Any, **settings: Any) -> None:
+        if args:
+            raise SettingNameError(f"TransferConfig takes settings by name, e.g. TransferConfig(steps=100), "
+                                   f"not by position ({_short_repr(args[0])} was given first).")
+        for key in settings:
+            if key not in names:
+                close = difflib.get_close_matches(key, names, n=1)
+                hint = f"did you mean {close[0]}=?" if close else f"the settings are: {', '.join(names)}."
+                raise SettingNameError(f"{key}= is not a TransferConfig setting: {hint}")
+        init(self, **settings)
+
+    return __init__
+
+
+TransferConfig.__init__ = _named_settings_only(TransferConfig.__init__)  # type: ignore[method-assign]
+
+
+def _short_repr(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"<array of shape {value.shape}>"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 PRESETS: dict[str, Callable[..., TransferConfig]] = {
     "default": TransferConfig.default,
     "blog": TransferConfig.blog,
@@ -351,7 +383,10 @@ def preset(name: str, **changes: Any) -> TransferConfig:
 # ----- validators: each returns the value normalised to a plain Python type -------------------------
 def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
     if not isinstance(value, str) or value not in allowed:
-        raise ConfigError(f"{name}={value!r} is not valid: choose one of {', '.join(allowed)}.")
+        fix = ""
+        if name == "init" and not isinstance(value, str):  # an image: it goes to transfer(), never into the config
+            fix = " To start from your own image, pass it as transfer(..., init=image)."
+        raise ConfigError(f"{name}={_short_repr(value)} is not valid: choose one of {', '.join(allowed)}.{fix}")
 
 
 def _weights_source(value: Any) -> str | None:

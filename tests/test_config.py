@@ -7,6 +7,7 @@ import typing
 import numpy as np
 import pytest
 
+import nst_helpers as nst
 from nst_helpers import config as C
 from nst_helpers import layers
 from nst_helpers.errors import ConfigError, LayerNameError
@@ -381,3 +382,16 @@ def test_missing_layers_for_a_weighted_loss_are_refused():
             C.TransferConfig(content_layers=(), content_weight=small)
         with pytest.raises(ConfigError, match="style layer"):
             C.TransferConfig(style_layers=(), style_weight=small)
+
+
+def test_a_misspelt_or_positional_setting_names_the_fix():
+    """Defect 8: unknown keywords were Python's bare TypeError ("unexpected keyword argument")."""
+    for make, words in [(lambda: C.TransferConfig(stepz=3), "stepz= is not a TransferConfig setting: .* steps="),
+                        (lambda: C.preset("gatys", content_wieght=1), "did you mean content_weight="),
+                        (lambda: dataclasses.replace(C.TransferConfig(), sise=64), "did you mean size="),
+                        (lambda: C.TransferConfig(256), "by name, e.g. TransferConfig\\(steps=100\\)")]:
+        with pytest.raises(nst.SettingNameError, match=words) as info:
+            make()
+        assert isinstance(info.value, ConfigError) and isinstance(info.value, TypeError)  # old except clauses work
+    with pytest.raises(ConfigError, match=r"init=<array of shape \(4, 4, 3\)>.*transfer\(\.\.\., init=image\)"):
+        C.TransferConfig(init=np.zeros((4, 4, 3)))  # a short text, never the whole array
