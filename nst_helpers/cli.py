@@ -180,9 +180,13 @@ def _destination(text: str, option: str) -> pathlib.Path:
     return where
 
 
+def _name(source: Source) -> pathlib.PurePath:
+    """The file name part of a path or URL (``https://host/a/b.jpg?x=1`` -> ``b.jpg``)."""
+    return pathlib.PurePosixPath(urllib.parse.urlsplit(source).path) if isinstance(source, str) else source
+
+
 def _stem(source: Source) -> str:
-    path = pathlib.PurePosixPath(urllib.parse.urlsplit(source).path) if isinstance(source, str) else source
-    return path.stem or "download"
+    return _name(source).stem or "download"
 
 
 def default_output(content: Source, styles: Sequence[Source]) -> pathlib.Path:
@@ -215,7 +219,7 @@ def _load(source: Source, working_size: int) -> tuple[np.ndarray, tuple[int, int
     else:
         full = images.image_size(source)
     if max(full) > limit and max(full) > BIG_IMAGE:
-        print(f"nst: note: {_stem(source)} is {full[1]}x{full[0]} px; reading it at about {limit} px "
+        print(f"nst: note: {_name(source).name or source} is {full[1]}x{full[0]} px; reading it at about {limit} px "
               f"(work size {working_size}).", file=sys.stderr)
     if isinstance(source, str):
         return (images.resize(image, limit) if max(full) > limit else image), full
