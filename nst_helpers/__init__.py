@@ -25,7 +25,7 @@ from typing import Any
 
 from . import _quiet, config, errors, images, layers
 from .config import TransferConfig, is_quick, preset
-from .errors import ConfigError, ImageError, LayerNameError, NonFiniteError, NSTError, WeightsError
+from .errors import ConfigError, ImageError, LayerNameError, NonFiniteError, NSTError, SettingNameError, WeightsError
 from .images import load_image, save_image
 
 __version__ = "0.1.0"
@@ -41,7 +41,7 @@ _LAZY = {
 
 __all__ = [
     "QUICK", "TransferConfig", "preset", "is_quick", "load_image", "save_image", "run",
-    "NSTError", "ConfigError", "ImageError", "LayerNameError", "NonFiniteError", "WeightsError",
+    "NSTError", "ConfigError", "ImageError", "LayerNameError", "NonFiniteError", "SettingNameError", "WeightsError",
     "config", "errors", "images", "layers", *sorted(_LAZY),
 ]
 

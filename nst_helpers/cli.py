@@ -19,6 +19,7 @@ import pathlib
 import signal
 import sys
 import threading
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -35,6 +36,8 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 #: 128 + the signal's number, as shells report a process ended by that signal.
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 EXIT_INTERRUPTED = EXIT_SIGNAL[signal.SIGINT]
+#: How a run may end without a fault (any other ``stop_reason`` is a sentence on a NaN/inf loss).
+NORMAL_STOPS = ("completed", "interrupted", "terminated", "callback")
 #: Errors that mean "change the command": exit status 2.
 USER_ERRORS = (ConfigError, ImageError, OutputError, WeightsError)
 #: Longest side (px) above which loading a photo gets a one-line notice (phone photos).
@@ -136,31 +139,58 @@ def _number_list(text: str, kind: type, option: str) -> tuple:
         raise ConfigError(f"{option} {text!r}: give comma-separated numbers, e.g. 128,256.") from None
 
 
+#: An input: a local file, or an ``http(s)://`` URL (a ``str``) that is downloaded.
+Source = pathlib.Path | str
+
+
 @dataclasses.dataclass(frozen=True)
 class RunFiles:
-    """Every file a run reads or writes."""
+    """Every file a run reads or writes (``file://`` URLs already turned into paths)."""
 
-    content: pathlib.Path
-    styles: tuple[pathlib.Path, ...]
-    masks: tuple[pathlib.Path, ...]
+    content: Source
+    styles: tuple[Source, ...]
+    masks: tuple[Source, ...]
     output: pathlib.Path
     report: pathlib.Path | None
 
     @property
     def inputs(self) -> tuple[pathlib.Path, ...]:
-        return (self.content, *self.styles, *self.masks)
+        """The local input files: what the run must never write over."""
+        return tuple(s for s in (self.content, *self.styles, *self.masks) if isinstance(s, pathlib.Path))
 
 
 def files_from_args(args: argparse.Namespace) -> RunFiles:
-    content = pathlib.Path(args.content) if args.content else images.data_path("content")
-    styles = tuple(pathlib.Path(s) for s in args.styles) or (images.data_path("style"),)
-    output = pathlib.Path(args.output) if args.output else default_output(content, styles)
-    return RunFiles(content=content, styles=styles, masks=tuple(pathlib.Path(m) for m in args.mask or ()),
-                    output=output, report=pathlib.Path(args.report) if args.report else None)
+    content = images.locate(args.content) if args.content is not None else images.data_path("content")
+    styles = tuple(images.locate(s) for s in args.styles) or (images.data_path("style"),)
+    output = _destination(args.output, "-o") if args.output is not None else default_output(content, styles)
+    return RunFiles(content=content, styles=styles, masks=tuple(images.locate(m) for m in args.mask or ()),
+                    output=output, report=_destination(args.report, "--report") if args.report is not None else None)
 
 
-def default_output(content: pathlib.Path, styles: Sequence[pathlib.Path]) -> pathlib.Path:
-    return pathlib.Path("outputs") / f"{content.stem}_{'+'.join(s.stem for s in styles)}.png"
+def _destination(text: str, option: str) -> pathlib.Path:
+    """The file ``-o`` or ``--report`` names: a path or a ``file://`` URL; never a web address."""
+    try:
+        where = images.locate(text)
+    except ImageError as err:
+        raise OutputError(f"{option} {err}") from None
+    if isinstance(where, str):
+        raise OutputError(f"{option} {text}: cannot write to a web address; give a file name, e.g. out.png.")
+    if not text.strip():
+        raise OutputError(f"{option} {text!r} is not a file name: give one such as out.png.")
+    return where
+
+
+def _name(source: Source) -> pathlib.PurePath:
+    """The file name part of a path or URL (``https://host/a/b.jpg?x=1`` -> ``b.jpg``)."""
+    return pathlib.PurePosixPath(urllib.parse.urlsplit(source).path) if isinstance(source, str) else source
+
+
+def _stem(source: Source) -> str:
+    return _name(source).stem or "download"
+
+
+def default_output(content: Source, styles: Sequence[Source]) -> pathlib.Path:
+    return pathlib.Path("outputs") / f"{_stem(content)}_{'+'.join(_stem(s) for s in styles)}.png"
 
 
 def check_destinations(files: RunFiles, overwrite: bool) -> None:
@@ -175,14 +205,25 @@ def check_destinations(files: RunFiles, overwrite: bool) -> None:
         safe_write.check_target(files.report, inputs=files.inputs, overwrite=overwrite, overwrite_hint="--overwrite")
 
 
-def _load(path: pathlib.Path, working_size: int) -> np.ndarray:
-    """Load an image (>= 32 px a side), decoding big photos straight at a reduced size (one line says so)."""
-    full = images.image_size(path)
+def _load(source: Source, working_size: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """Load an image (>= 32 px a side), big photos at a reduced size (one line says so).
+
+    Returns:
+        The image and its own ``(height, width)``, before any reduction. A file is decoded straight
+        at the reduced size; a URL is downloaded once and reduced after decoding.
+    """
     limit = 2 * max(working_size, images.MIN_SIDE)  # keep headroom for a good resize later
+    if isinstance(source, str):
+        image = images.load_image(source, min_side=images.MIN_SIDE)
+        full = image.shape[:2]
+    else:
+        full = images.image_size(source)
     if max(full) > limit and max(full) > BIG_IMAGE:
-        print(f"nst: note: {path.name} is {full[1]}x{full[0]} px; reading it at about {limit} px "
+        print(f"nst: note: {_name(source).name or source} is {full[1]}x{full[0]} px; reading it at about {limit} px "
               f"(work size {working_size}).", file=sys.stderr)
-    return images.load_image(path, max_size=limit if max(full) > limit else None, min_side=images.MIN_SIDE)
+    if isinstance(source, str):
+        return (images.resize(image, limit) if max(full) > limit else image), full
+    return images.load_image(source, max_size=limit if max(full) > limit else None, min_side=images.MIN_SIDE), full
 
 
 def _check_working_size(content: np.ndarray, styles: Sequence[np.ndarray], config: TransferConfig) -> None:
@@ -224,14 +265,14 @@ def prepare(args: argparse.Namespace) -> Inputs:
     check_destinations(files, args.overwrite)
     arguments.check_weights(config.weights, config.net, option="--weights ")
     largest = max(config.sizes)
-    content = _load(files.content, largest)
-    styles = [_load(s, round(largest * config.style_scale)) for s in files.styles]
+    content, content_shape = _load(files.content, largest)
+    styles = [_load(s, round(largest * config.style_scale))[0] for s in files.styles]
     _check_working_size(content, styles, config)
     controls.check_style_options(config.style_blend, len(styles), n_masks=len(files.masks) if files.masks else None)
     masks = None
     if files.masks:  # checked against the photo's own size, which is what the user drew them over
         masks = controls.load_masks([str(m) for m in files.masks], n_styles=len(styles),
-                                    content_shape=images.image_size(files.content),
+                                    content_shape=content_shape,
                                     allow_uncovered=config.content_weight > 0)
     return Inputs(config=config, files=files, content=content, styles=styles, masks=masks)
 
@@ -286,18 +327,30 @@ def _run(args: argparse.Namespace, stopper: _Stopper) -> int:
 
 
 def _write_results(result: Any, run: Inputs, overwrite: bool, stopper: _Stopper) -> int:
-    """Write the image, then the report; a signal now is only noted (the work is kept)."""
-    code = EXIT_SIGNAL.get(stopper.signum, EXIT_OK)
+    """Write the image, then the report; a signal now is only noted (the work is kept).
+
+    The exit status is fixed once the image is written, so that a signal during its save counts,
+    and the report says the status the process ends with. (A signal while the report itself is
+    written is too late to change either: the work is complete and saved.)
+
+    A run that stopped on a NaN/inf loss still writes its best finite image (for a look), but says
+    so and exits 1: at step 0 that image is only the start (noise), not a result.
+    """
+    faulted = result.stop_reason not in NORMAL_STOPS
+    if faulted:
+        print(f"nst: warning: {result.stop_reason}", file=sys.stderr)
     output, moved = _save(run.files.output, overwrite, lambda p: images.save_image(
         result.image, p, overwrite=overwrite, inputs=run.files.inputs, overwrite_hint="--overwrite"))
+    signum = stopper.signum
+    code = EXIT_SIGNAL.get(signum, EXIT_ERROR if faulted or moved else EXIT_OK)
     if run.files.report is not None:
-        report = report_dict(result, run, output=output, signum=stopper.signum, exit_code=code or int(moved))
+        report = report_dict(result, run, output=output, signum=signum, exit_code=code)
         data = (json.dumps(report, indent=2) + "\n").encode()
         _, report_moved = _save(run.files.report, overwrite, lambda p: safe_write.write_bytes(
             p, data, overwrite=overwrite, inputs=run.files.inputs, overwrite_hint="--overwrite"))
-        moved = moved or report_moved
+        code = code or (EXIT_ERROR if report_moved else EXIT_OK)
     _summary(result, output)
-    return code or (EXIT_ERROR if moved else EXIT_OK)
+    return code
 
 
 def _save(path: pathlib.Path, overwrite: bool, write: Any) -> tuple[pathlib.Path, bool]:

@@ -14,6 +14,8 @@ Introduced in notebooks/04_transfer_loop.ipynb.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import functools
 import itertools
 import math
 import numbers
@@ -23,7 +25,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, SettingNameError
 from .layers import check_net, conv_layers, parse_layer_list, resolve_layers
 
 # ----- option tables: each Literal is the one source; the tuples are derived from it -----------------
@@ -60,6 +62,10 @@ MAX_STYLE_SCALE = 8.0
 #: largest loss we see, the seed's un-normalised Gram MSE at 1024 px, is ~1e20, so weight x loss stays
 #: below ~1e28 and its gradient sums cannot overflow. Published recipes use weights of 1e-4 to 1e6.
 MAX_WEIGHT = 1e8
+#: Smallest loss weight above 0. A weight of 1e-50 is 0 in float32: the loss is 0, nothing moves, and the
+#: start image (noise) came back as "the result". Weight x loss and its gradient stay far above float32's
+#: smallest normal number (1.2e-38) from here on.
+MIN_WEIGHT = 1e-12
 #: The seed's step moves a typical pixel by ``step_size`` grey levels, Adam's by about
 #: ``learning_rate``: more than the whole 0-255 range makes no sense.
 MAX_STEP_SIZE = 255.0
@@ -101,7 +107,8 @@ class TransferConfig:
         style_layers: layers whose Gram matrices carry style.
         style_layer_weights: one weight per style layer; ``None`` means ``1/L`` each
             (the mean over layers, as in the seed).
-        content_weight, style_weight, tv_weight: weights of the three losses, 0 to ``MAX_WEIGHT``.
+        content_weight, style_weight, tv_weight: weights of the three losses: 0 (off), or
+            ``MIN_WEIGHT`` to ``MAX_WEIGHT`` (what float32 holds without vanishing or overflowing).
         gram_norm: Gram normalisation: ``"none"`` (seed), ``"hw"`` (TF tutorial),
             ``"chw"`` (d2l) or ``"paper"`` (Gatys: ``1/(4 N^2 M^2)`` in the loss).
         tv_kind: ``"l1_mean"`` (seed's denoise), ``"l1_sum"`` (``tf.image.total_variation``)
@@ -189,7 +196,7 @@ class TransferConfig:
 
     def _check_weights(self) -> None:
         for name in ("content_weight", "style_weight", "tv_weight"):
-            self._set(name, _as_float(name, getattr(self, name), 0.0, MAX_WEIGHT))
+            self._set(name, _as_weight(name, getattr(self, name)))
         if self.content_weight == self.style_weight == self.tv_weight == 0:
             raise ConfigError("All loss weights are 0: nothing to optimise. Set at least one weight > 0.")
         if not self.content_layers and self.content_weight > 0:
@@ -324,6 +331,36 @@ _CHOICES = (
 )
 
 #: Named presets: ``PRESETS["blog"]()`` builds the blog's recipe; ``"seed"`` is its older name.
+def _named_settings_only(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap the dataclass ``__init__``: a misspelt or positional setting is a :class:`SettingNameError`
+    that names the setting meant (Python's own ``TypeError`` says only "unexpected keyword")."""
+    names = tuple(f.name for f in dataclasses.fields(TransferConfig))
+
+    @functools.wraps(init)
+    def __init__(self: TransferConfig, *args: Any, **settings: Any) -> None:
+        if args:
+            raise SettingNameError(f"TransferConfig takes settings by name, e.g. TransferConfig(steps=100), "
+                                   f"not by position ({_short_repr(args[0])} was given first).")
+        for key in settings:
+            if key not in names:
+                close = difflib.get_close_matches(key, names, n=1)
+                hint = f"did you mean {close[0]}=?" if close else f"the settings are: {', '.join(names)}."
+                raise SettingNameError(f"{key}= is not a TransferConfig setting: {hint}")
+        init(self, **settings)
+
+    return __init__
+
+
+TransferConfig.__init__ = _named_settings_only(TransferConfig.__init__)  # type: ignore[method-assign]
+
+
+def _short_repr(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"<array of shape {value.shape}>"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 PRESETS: dict[str, Callable[..., TransferConfig]] = {
     "default": TransferConfig.default,
     "blog": TransferConfig.blog,
@@ -346,7 +383,10 @@ def preset(name: str, **changes: Any) -> TransferConfig:
 # ----- validators: each returns the value normalised to a plain Python type -------------------------
 def _check_choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
     if not isinstance(value, str) or value not in allowed:
-        raise ConfigError(f"{name}={value!r} is not valid: choose one of {', '.join(allowed)}.")
+        fix = ""
+        if name == "init" and not isinstance(value, str):  # an image: it goes to transfer(), never into the config
+            fix = " To start from your own image, pass it as transfer(..., init=image)."
+        raise ConfigError(f"{name}={_short_repr(value)} is not valid: choose one of {', '.join(allowed)}.{fix}")
 
 
 def _weights_source(value: Any) -> str | None:
@@ -380,17 +420,28 @@ def _as_bool(name: str, value: Any) -> bool:
 
 
 def _as_int(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+    ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Integral)
+    if not ok or not low <= int(value) <= high:  # as a Python int: an int8 cannot hold the bounds
         raise ConfigError(f"{name}={value!r} must be a whole number from {low} to {high}.")
     return int(value)
 
 
 def _as_float(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real) and math.isfinite(value)
-    if not ok or not (low < value if low_open else low <= value) or value > high:
+    ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real)
+    number = float(value) if ok else math.nan  # compare as Python floats: a float16 vs 1e8 warns of overflow
+    if not math.isfinite(number) or not (low < number if low_open else low <= number) or number > high:
         bound = ">" if low_open else ">="
         raise ConfigError(f"{name}={value!r} must be a finite number {bound} {low:g} and <= {high:g}.")
-    return float(value)
+    return number
+
+
+def _as_weight(name: str, value: Any) -> float:
+    """A loss weight: 0 (off), or from ``MIN_WEIGHT`` to ``MAX_WEIGHT`` (both survive float32)."""
+    weight = _as_float(name, value, 0.0, MAX_WEIGHT)
+    if 0.0 < weight < MIN_WEIGHT:
+        raise ConfigError(f"{name}={value!r} is so small it is 0 in float32 (nothing would change): "
+                          f"give 0 to turn it off, or a weight from {MIN_WEIGHT:g} to {MAX_WEIGHT:g}.")
+    return weight
 
 
 def _scales(value: Any) -> tuple[int, ...] | None:
@@ -412,7 +463,7 @@ def _weight_list(name: str, value: Any) -> tuple[float, ...]:
         raise ConfigError(f"{name}={value!r} is text: give numbers, e.g. {name}=[{parts}].")
     if not isinstance(value, (Sequence, np.ndarray)):
         raise ConfigError(f"{name}={value!r} must be a list of numbers, e.g. {name}=(0.7, 0.3).")
-    weights = tuple(_as_float(name, w, 0.0, MAX_WEIGHT) for w in value)
+    weights = tuple(_as_weight(name, w) for w in value)
     if sum(weights) == 0:
         raise ConfigError(f"{name}={weights} are all 0: give at least one weight > 0.")
     return weights

@@ -15,6 +15,10 @@ class ConfigError(NSTError, ValueError):
     """A setting is out of range or names something that does not exist."""
 
 
+class SettingNameError(ConfigError, TypeError):
+    """A keyword that is not a setting (a typo such as ``stepz=``), or a setting given by position."""
+
+
 class LayerNameError(ConfigError, KeyError):
     """A layer name is unknown for the chosen network."""
 

@@ -127,21 +127,48 @@ def _read_bytes(source: str | os.PathLike | bytes | BinaryIO) -> tuple[bytes, st
         text = os.fspath(source)
         if isinstance(text, bytes):
             text = os.fsdecode(text)
-        scheme = urllib.parse.urlsplit(text).scheme.lower() if "://" in text else ""
-        if scheme in ("http", "https"):
-            data, name = download(text), text
-        elif scheme == "file":
-            return _read_file(pathlib.Path(urllib.request.url2pathname(urllib.parse.urlsplit(text).path)), text)
-        elif scheme:
-            raise ImageError(f"{text}: {scheme}:// is not supported. Use http(s)://, file:// or a path.")
+        where = locate(text)
+        if isinstance(where, str):
+            data, name = download(where), where
         else:
-            return _read_file(pathlib.Path(text).expanduser(), text)
+            return _read_file(where, text)
     else:
         raise ImageError(f"Cannot load an image from {type(source).__name__}: give a path, URL, bytes, "
                          "a binary file, a numpy array or a PIL image.")
     if not data:
         raise ImageError(f"{name}: the file is empty.")
     return data, name
+
+
+def locate(source: str | os.PathLike) -> pathlib.Path | str:
+    """Where an image source given as text lives: a local path, or an ``http(s)://`` URL to download.
+
+    ``file://`` URLs become their path; schemes are read in any case (``HTTP://``, ``FILE://``).
+    A colon without ``//`` (``a:b.png``) is part of a file name, not a scheme.
+
+    Args:
+        source: a path or a URL.
+
+    Returns:
+        The :class:`pathlib.Path` (``~`` expanded) of a local file, or the URL itself (a ``str``).
+
+    Raises:
+        ImageError: a scheme other than http, https and file.
+
+    >>> locate("FILE:///tmp/a%20b.png"), locate("HTTPS://example.com/x.jpg")
+    (PosixPath('/tmp/a b.png'), 'HTTPS://example.com/x.jpg')
+    """
+    text = os.fspath(source)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    scheme = urllib.parse.urlsplit(text).scheme.lower() if "://" in text else ""
+    if scheme in ("http", "https"):
+        return text
+    if scheme == "file":
+        return pathlib.Path(urllib.request.url2pathname(urllib.parse.urlsplit(text).path))
+    if scheme:
+        raise ImageError(f"{text}: {scheme}:// is not supported. Use http(s)://, file:// or a path.")
+    return pathlib.Path(text).expanduser()
 
 
 def _read_file(path: pathlib.Path, name: str) -> tuple[bytes, str]:

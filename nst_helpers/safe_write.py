@@ -208,14 +208,17 @@ def _check_name_length(path: pathlib.Path, folder: pathlib.Path) -> None:
         name_max = os.pathconf(folder, "PC_NAME_MAX")
     except (OSError, ValueError):
         name_max = 255
-    longest = name_max - TEMP_EXTRA
-    for part in [path.name, *(p.name for p in path.absolute().parents if not p.exists())]:
-        size = len(os.fsencode(part))
-        if size > longest:
-            raise OutputError(
-                f"the name {part[:40]}... is {size} bytes; at most {longest} fit here (the file system allows "
-                f"{name_max}, and writing needs a temporary name {TEMP_EXTRA} bytes longer). Choose a shorter name."
-            )
+    size, longest = len(os.fsencode(path.name)), name_max - TEMP_EXTRA
+    if size > longest:
+        raise OutputError(
+            f"the name {path.name[:40]}... is {size} bytes; at most {longest} fit here (the file system allows "
+            f"{name_max}, and writing needs a temporary name {TEMP_EXTRA} bytes longer). Choose a shorter name."
+        )
+    for folder_name in (p.name for p in path.absolute().parents if not p.exists()):  # created as named: no temp
+        size = len(os.fsencode(folder_name))
+        if size > name_max:
+            raise OutputError(f"the folder name {folder_name[:40]}... is {size} bytes; the file system allows "
+                              f"{name_max}. Choose a shorter name.")
 
 
 def _probe(folder: pathlib.Path, path: pathlib.Path) -> None:

@@ -5,6 +5,7 @@ import os
 import pathlib
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -236,6 +237,7 @@ def test_huge_layer_range_is_refused_without_eating_memory(tmp_path):
 @pytest.mark.parametrize("args, words", [
     (["--style-weight", "1e300"], "style.weight"),
     (["--content-weight", "1e38", "--init", "random"], "content.weight"),
+    (["--style-weight", "1e-50", "--content-weight", "0", "--tv-weight", "0"], "style.weight.*0 in float32"),
     (["--style-blend", "1e308,1e308", str(nst.images.data_path("style")), str(nst.images.data_path("style"))],
      "style.blend"),
 ])
@@ -358,3 +360,91 @@ def test_a_file_that_appears_during_the_run_is_kept(tmp_path, monkeypatch, capsy
     assert rc == 1 and out.read_bytes() == b"another program's file"
     assert "appeared during the run" in capsys.readouterr().err
     assert nst.load_image(tmp_path / "o-1.png").shape[1] == 48  # the work is not lost
+
+
+def test_urls_are_inputs_in_any_case_and_never_outputs(tmp_path, photo, local_http_server, capsys):
+    """Defect 9 through `nst`: file:// and HTTP:// were turned into paths ('file:/...': "no such file")."""
+    import http.server
+
+    body = photo.read_bytes()
+
+    class _Photo(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    sys.modules.pop("nst_helpers.transfer", None)
+    with local_http_server(_Photo) as url:
+        upper_http = url.replace("http:", "HTTP:") + "/p.png"
+        for content in (photo.as_uri(), photo.as_uri().replace("file:", "FILE:"), upper_http):
+            args = cli.build_parser().parse_args([content, content, "--mask", content, "-o", str(tmp_path / "o.png")])
+            run = cli.prepare(args)
+            assert run.content.shape == run.styles[0].shape == nst.load_image(photo).shape
+    assert cli.default_output(url + "/a/p.png?x=1", [photo]).name == "p_photo.png"
+    assert "nst_helpers.transfer" not in sys.modules
+    _refused([str(photo), "-o", "File" + photo.as_uri()[4:]], "input", capsys)  # an input, spelt as a URL
+    _refused([str(photo), "-o", str(tmp_path / "o.png"), "--report", photo.as_uri()], "input", capsys)
+    _refused([str(photo), "-o", "HTTPS://example.com/o.png"], "web address", capsys)
+    _refused([str(photo), "-o", ""], "not a file name", capsys)
+    _refused([str(photo), "-o", str(tmp_path / "o.png"), "--report", ""], "not a file name", capsys)
+    _refused([str(photo), "-o", "ftp://example.com/o.png"], "ftp:// is not supported", capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]
+
+
+def test_a_run_stopped_by_nan_or_inf_says_so_and_exits_1(tmp_path, monkeypatch, capsys):
+    """Defect 7: the loss overflowed, the run stopped at step 0 and the start (noise) was written, exit 0."""
+    from nst_helpers import transfer
+
+    real = transfer.transfer
+
+    def overflows_at_step_0(*args, **kw):
+        result = real(*args, **kw)
+        result.stop_reason = transfer._nonfinite_message(0)
+        return result
+
+    monkeypatch.setattr(transfer, "transfer", overflows_at_step_0)
+    out, report = tmp_path / "o.png", tmp_path / "r.json"
+    rc = cli.main(["--size", "48", "--steps", "1", "-q", "-o", str(out), "--report", str(report)])
+    captured = capsys.readouterr()
+    assert rc == 1 and "nst: warning: stopped at step 0: the loss or gradient became NaN/inf" in captured.err
+    assert json.loads(report.read_text())["exit_code"] == 1 and out.exists()  # kept for a look, but not "done"
+
+
+@pytest.mark.parametrize("signum, code, stage", [(signal.SIGINT, 130, "evaluation"), (signal.SIGINT, 130, "save"),
+                                                 (signal.SIGTERM, 143, "save")])
+def test_signals_after_the_loop_keep_the_work(tmp_path, monkeypatch, capsys, signum, code, stage):
+    """Defect 2: a second Ctrl-C after the loop (final evaluation, saving) gave "interrupted before the
+    first step; nothing written", exit 130, after dozens of steps. Signals land here for sure (in-process)."""
+    from nst_helpers import transfer
+
+    real_transfer, real_save = transfer.transfer, nst.images.save_image
+
+    def twice():
+        for _ in range(2):
+            os.kill(os.getpid(), signum)
+
+    def signalled_after_the_loop(*args, **kw):
+        result = real_transfer(*args, **kw)
+        if stage == "evaluation":
+            twice()
+        return result
+
+    def signalled_during_the_save(*args, **kw):
+        if stage == "save":
+            twice()
+        return real_save(*args, **kw)
+
+    monkeypatch.setattr(transfer, "transfer", signalled_after_the_loop)
+    monkeypatch.setattr(nst.images, "save_image", signalled_during_the_save)
+    out, report = tmp_path / "o.png", tmp_path / "r.json"
+    rc = cli.main(["--size", "48", "--steps", "2", "-q", "-o", str(out), "--report", str(report)])
+    assert rc == code and "nothing written" not in capsys.readouterr().err
+    r = json.loads(report.read_text())
+    assert (r["steps_run"], r["signal"], r["exit_code"]) == (2, signal.Signals(signum).name, code)
+    assert max(nst.load_image(out).shape[:2]) == 48
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.png", "r.json"]  # no temporary file left

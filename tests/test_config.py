@@ -7,6 +7,7 @@ import typing
 import numpy as np
 import pytest
 
+import nst_helpers as nst
 from nst_helpers import config as C
 from nst_helpers import layers
 from nst_helpers.errors import ConfigError, LayerNameError
@@ -294,6 +295,43 @@ def test_weight_lists_have_the_same_range_as_the_weights(name):
             C.TransferConfig(**{name: bad})
 
 
+@pytest.mark.parametrize("name", ["content_weight", "style_weight", "tv_weight", "style_blend", "style_layer_weights"])
+def test_weights_that_vanish_in_float32_are_refused(name):
+    """Defect 7, the other end: --style-weight 1e-50 (0 in float32) gave a zero loss, nothing moved, and the
+    start image (noise) was written as the result with exit 0."""
+    def config(weight):
+        value = (weight, 1.0, 1.0, 1.0, 1.0) if name in ("style_blend", "style_layer_weights") else weight
+        return C.TransferConfig(**{name: value})
+
+    assert config(C.MIN_WEIGHT) and config(0.0)
+    assert np.float32(C.MIN_WEIGHT) > 0 and np.float32(1e-50) == 0
+    for tiny in (1e-50, 1e-300, C.MIN_WEIGHT / 2, np.float64(5e-324)):
+        with pytest.raises(ConfigError, match=rf"\b{name}=.*0 in float32.*give 0 to turn it off"):
+            config(tiny)
+
+
+@pytest.mark.parametrize("kind", [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64])
+def test_every_numpy_integer_type_is_accepted_without_warnings(kind, recwarn):
+    cfg = C.TransferConfig(steps=kind(5), size=kind(100), seed=kind(7), scales=[kind(64), kind(96)])
+    assert (cfg.steps, cfg.size, cfg.seed, cfg.scales) == (5, 100, 7, (64, 96))
+    with pytest.raises(ConfigError, match="steps="):
+        C.TransferConfig(steps=kind(0))
+    assert not recwarn.list, [str(w.message) for w in recwarn.list]
+
+
+@pytest.mark.parametrize("kind", [np.float16, np.float32, np.float64, np.longdouble, np.int64])
+def test_every_numpy_number_type_works_for_every_weight_and_rate(kind, recwarn):
+    """np.float16 against MAX_WEIGHT (1e8) raised numpy's "overflow encountered in cast" RuntimeWarning."""
+    fields = ("content_weight", "style_weight", "tv_weight", "step_size", "learning_rate", "style_scale", "tolerance")
+    values = {name: kind(1) if name != "tolerance" else kind(0) for name in fields}
+    cfg = C.TransferConfig(**values, style_blend=[kind(1)], style_layer_weights=[kind(1)] * 5)
+    assert all(type(getattr(cfg, name)) is float for name in fields)
+    assert cfg.style_blend == (1.0,) and cfg.style_layer_weights == (1.0,) * 5
+    with pytest.raises(ConfigError, match="style_weight="):
+        C.TransferConfig(style_weight=kind(-1))
+    assert not recwarn.list, [str(w.message) for w in recwarn.list]
+
+
 def test_scales_range_count_and_order():
     assert C.TransferConfig(scales=(C.MIN_SIZE, C.MAX_SIZE)).scales == (C.MIN_SIZE, C.MAX_SIZE)
     many = tuple(range(64, 64 + 16 * C.MAX_SCALES, 16))
@@ -344,3 +382,16 @@ def test_missing_layers_for_a_weighted_loss_are_refused():
             C.TransferConfig(content_layers=(), content_weight=small)
         with pytest.raises(ConfigError, match="style layer"):
             C.TransferConfig(style_layers=(), style_weight=small)
+
+
+def test_a_misspelt_or_positional_setting_names_the_fix():
+    """Defect 8: unknown keywords were Python's bare TypeError ("unexpected keyword argument")."""
+    for make, words in [(lambda: C.TransferConfig(stepz=3), "stepz= is not a TransferConfig setting: .* steps="),
+                        (lambda: C.preset("gatys", content_wieght=1), "did you mean content_weight="),
+                        (lambda: dataclasses.replace(C.TransferConfig(), sise=64), "did you mean size="),
+                        (lambda: C.TransferConfig(256), "by name, e.g. TransferConfig\\(steps=100\\)")]:
+        with pytest.raises(nst.SettingNameError, match=words) as info:
+            make()
+        assert isinstance(info.value, ConfigError) and isinstance(info.value, TypeError)  # old except clauses work
+    with pytest.raises(ConfigError, match=r"init=<array of shape \(4, 4, 3\)>.*transfer\(\.\.\., init=image\)"):
+        C.TransferConfig(init=np.zeros((4, 4, 3)))  # a short text, never the whole array

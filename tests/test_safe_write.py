@@ -169,6 +169,14 @@ def test_long_names_count_the_temporary_name(tmp_path):
         sw.check_target(tmp_path / ("é" * 120 + ".png"))  # bytes, not characters, count
 
 
+def test_a_missing_folder_may_use_the_whole_name_length(tmp_path):
+    """Folders are created as named (no temporary name), so only the file's own name loses TEMP_EXTRA bytes."""
+    folder = tmp_path / ("d" * 250)
+    assert sw.write_bytes(folder / "o.png", b"x").read_bytes() == b"x"
+    with pytest.raises(OutputError, match="File name too long|256 bytes"):
+        sw.check_target(tmp_path / ("e" * 256) / "o.png")
+
+
 def test_unwritable_folder_is_found_up_front(tmp_path):
     if ROOT_USER:  # root ignores permission bits: use a folder the kernel refuses even to root
         folder = "/sys"
