@@ -330,7 +330,6 @@ _CHOICES = (
     ("init", INITS), ("precision", PRECISIONS), ("preserve_color", PRESERVE_COLORS),
 )
 
-#: Named presets: ``PRESETS["blog"]()`` builds the blog's recipe; ``"seed"`` is its older name.
 def _named_settings_only(init: Callable[..., None]) -> Callable[..., None]:
     """Wrap the dataclass ``__init__``: a misspelt or positional setting is a :class:`SettingNameError`
     that names the setting meant (Python's own ``TypeError`` says only "unexpected keyword")."""
@@ -361,6 +360,7 @@ def _short_repr(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+#: Named presets: ``PRESETS["blog"]()`` builds the blog's recipe; ``"seed"`` is its older name.
 PRESETS: dict[str, Callable[..., TransferConfig]] = {
     "default": TransferConfig.default,
     "blog": TransferConfig.blog,
