@@ -278,8 +278,11 @@ def _from_pil(pil: Image.Image, max_size: int | None, *, min_side: int | None = 
     _check_side(pil.width, pil.height, min_side, name)
     if max_size is not None and pil.format == "JPEG":
         pil.draft("RGB", (max_size, max_size))  # decode at 1/2, 1/4 or 1/8 scale: saves memory and time
+    # Pillow < 10.3 opens a 16-bit grey PNG as mode "I" (32-bit), not "I;16"; a PNG has no 32-bit grey,
+    # so "I" from a PNG is 16-bit whatever its values (a dark one must not be read as 8-bit)
+    sixteen_bit = pil.mode.startswith("I;16") or (pil.mode == "I" and pil.format == "PNG")
     pil = ImageOps.exif_transpose(pil)
-    array = _pil_to_array(pil)
+    array = _pil_to_array(pil, sixteen_bit=sixteen_bit)
     # 16/32-bit integer modes arrive already scaled to 0-255 (a dark one must not be read as [0, 1])
     return _from_array(array, max_size, float_max=float_max if pil.mode == "F" else 255.0, name=name)
 
@@ -291,9 +294,9 @@ def _check_side(width: int, height: int, min_side: int | None, name: str) -> Non
         )
 
 
-def _pil_to_array(pil: Image.Image) -> np.ndarray:
+def _pil_to_array(pil: Image.Image, *, sixteen_bit: bool = False) -> np.ndarray:
     if pil.mode in ("I;16", "I;16B", "I;16L", "I"):
-        return np.asarray(pil, dtype=np.float64) / 65535.0 * 255.0 if pil.mode != "I" else _scale_int(np.asarray(pil))
+        return np.asarray(pil, dtype=np.float64) / 65535.0 * 255.0 if sixteen_bit else _scale_int(np.asarray(pil))
     if pil.mode == "F":
         return np.asarray(pil, dtype=np.float32)
     # "transparency" is a PNG/GIF colour key (tRNS): palette, grey and RGB files use it instead of an alpha band

@@ -356,3 +356,12 @@ def test_save_image_never_replaces_an_input(tmp_path):
 def test_dark_16_bit_png_is_not_mistaken_for_a_0_1_image():
     dark = np.full((4, 4), 200, np.uint16)  # 200/65535: below one 8-bit grey level
     np.testing.assert_allclose(I.load_image(_png_bytes(Image.fromarray(dark))), 200 / 65535 * 255, atol=1e-3)
+
+
+def test_a_16_bit_png_opened_as_mode_i_is_still_16_bit():
+    """Pillow < 10.3 (our floor is 9.5) opens a 16-bit grey PNG as mode "I", not "I;16" (seen in `make compat`)."""
+    as_old_pillow_opens_it = Image.fromarray(np.full((4, 4), 200, np.int32), "I")
+    as_old_pillow_opens_it.format = "PNG"
+    np.testing.assert_allclose(I.load_image(as_old_pillow_opens_it), 200 / 65535 * 255, atol=1e-3)
+    not_a_png = Image.fromarray(np.full((4, 4), 200, np.int32), "I")  # a 32-bit image: the value rule decides
+    np.testing.assert_allclose(I.load_image(not_a_png), 200, atol=1e-3)

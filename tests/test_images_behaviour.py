@@ -105,8 +105,9 @@ def test_transparent_pil_modes_are_composited(mode):
     rgba = Image.fromarray(np.array([[[255, 0, 0, 0], [0, 0, 255, 255]]], np.uint8), "RGBA")
     if mode == "LA":
         pil = rgba.convert("LA")
-    elif mode == "PA":
-        pil = rgba.convert("PA")
+    elif mode == "PA":  # built directly: Pillow < 10 drops the alpha in rgba.convert("PA")
+        pil = Image.frombytes("PA", (2, 1), bytes([0, 0, 1, 255]))
+        pil.putpalette([255, 0, 0, 0, 0, 255])
     else:
         pil = Image.fromarray(np.array([[0, 1]], np.uint8), "P")
         pil.putpalette([255, 0, 0, 0, 0, 255])
