@@ -40,6 +40,8 @@ MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
 MIN_SIDE = 32
 #: Downloads (``http(s)://`` sources) must finish within this many seconds, all included.
 URL_DEADLINE = 60.0
+#: ... and a server that sends nothing for this many seconds (mid-answer included) is given up sooner.
+URL_STALL = 10.0
 #: ... and be at most this many bytes; image files on disk too (a 89 Mpx PNG is ~270 MB at worst).
 MAX_FILE_BYTES = 512 * 2**20
 
@@ -231,6 +233,8 @@ def download(url: str, *, deadline: float | None = None, max_bytes: int | None =
     fix = "Download it yourself and pass the file path."
     if worker.is_alive() or box.get("error") == "deadline":
         raise ImageError(f"{url}: the download did not finish within {deadline:g} s. {fix}")
+    if box.get("error") == "stall":
+        raise ImageError(f"{url}: the server sent nothing for {URL_STALL:g} s, so the download was given up. {fix}")
     if box.get("error") == "size":
         raise ImageError(f"{url}: more than {_size_text(max_bytes)}, too big for an image here. {fix}")
     if "error" in box:
@@ -242,7 +246,7 @@ def _fetch(url: str, end: float, max_bytes: int, box: dict) -> None:
     """Body of :func:`download`'s thread: reads in chunks, watching the clock and the size."""
     try:
         request = urllib.request.Request(url, headers={"User-Agent": "nst-helpers"})
-        with urllib.request.urlopen(request, timeout=max(0.1, min(10.0, end - time.monotonic()))) as response:
+        with urllib.request.urlopen(request, timeout=max(0.1, min(URL_STALL, end - time.monotonic()))) as response:
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
                 box["error"] = "size"
@@ -265,8 +269,8 @@ def _fetch(url: str, end: float, max_bytes: int, box: dict) -> None:
         box["error"] = f"HTTP {err.code} {err.reason}"
     except urllib.error.URLError as err:
         box["error"] = str(err.reason)
-    except TimeoutError:
-        box["error"] = "deadline"
+    except TimeoutError:  # the socket's timeout: the whole deadline, or a stall of URL_STALL seconds before it
+        box["error"] = "deadline" if time.monotonic() >= end - 0.05 else "stall"
     except Exception as err:  # the thread must always leave an answer
         box["error"] = f"{type(err).__name__}: {err}"
 

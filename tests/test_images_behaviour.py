@@ -391,6 +391,13 @@ class _Server(http.server.BaseHTTPRequestHandler):
             self._send(200, _NOISE_PNG)
         elif route == "silent.png":  # accepts the request and never answers
             time.sleep(3)
+        elif route == "stalls.png":  # starts the answer, then stops sending mid-body
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(_NOISE_PNG)))
+            self.end_headers()
+            self.wfile.write(_NOISE_PNG[:1000])
+            self.wfile.flush()
+            time.sleep(3)
         elif route == "picky.png":  # like Wikimedia: Python's default User-Agent is refused
             agent = self.headers.get("User-Agent", "")
             self._send(403, b"no bots") if agent.startswith("Python-urllib") else self._send(200, _NOISE_PNG)
@@ -452,6 +459,15 @@ def test_a_silent_server_is_given_up_at_the_deadline(web):
         I.download(f"{web}/silent.png", deadline=0.3)
     assert time.monotonic() - start < 0.9  # the deadline itself, not a fixed socket timeout
     assert _FIX in str(err.value)
+
+
+def test_a_stall_mid_answer_is_named_as_a_stall_not_as_the_deadline(web, monkeypatch):
+    monkeypatch.setattr(I, "URL_STALL", 0.3)
+    start = time.monotonic()
+    with pytest.raises(ImageError, match="sent nothing for 0.3 s") as err:
+        I.download(f"{web}/stalls.png", deadline=20)
+    assert time.monotonic() - start < 2.5  # given up at the stall, long before the deadline
+    assert "within" not in str(err.value) and _FIX in str(err.value)
 
 
 def test_a_hanging_lookup_holds_neither_the_caller_nor_python_at_exit(monkeypatch):
