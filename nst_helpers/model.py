@@ -326,6 +326,10 @@ def _notice_once(message: str) -> None:
 
 
 # ----- the network ---------------------------------------------------------------------------
+#: Seed of the untrained network's initial weights (``weights=None``): the first layer uses this, the next +1...
+RANDOM_WEIGHTS_SEED = 2015
+
+
 def build_vgg(net: str = "vgg16", *, last_layer: str | None = None, dtype: str = "float32") -> keras.Model:
     """VGG convolutions and poolings up to ``last_layer`` (Keras layer names), untrained.
 
@@ -342,11 +346,15 @@ def build_vgg(net: str = "vgg16", *, last_layer: str | None = None, dtype: str =
     last = resolve_layer(last_layer, net) if last_layer else names[-1]
     inputs = keras.Input((None, None, 3), name="vgg_input")
     x = inputs
-    for name in names:
+    for position, name in enumerate(names):
         block, index = conv_position(name)
         if index == 1 and block > 1:
             x = keras.layers.MaxPooling2D(2, 2, name=f"block{block - 1}_pool", dtype=dtype)(x)
-        x = keras.layers.Conv2D(channels(name), 3, padding="same", activation="relu", name=name, dtype=dtype)(x)
+        # a fixed seed per layer: "random weights" are the same network in every run, and a truncated
+        # model has the same first layers as the whole one (figures and claims made with them repeat)
+        init = keras.initializers.GlorotUniform(seed=RANDOM_WEIGHTS_SEED + position)
+        x = keras.layers.Conv2D(channels(name), 3, padding="same", activation="relu", name=name, dtype=dtype,
+                                kernel_initializer=init)(x)
         if name == last:
             break
     return keras.Model(inputs, x, name=f"{net}_to_{last}")

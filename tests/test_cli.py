@@ -134,13 +134,15 @@ def test_usage_errors_are_at_most_three_lines(args, capsys):
 
 
 def _installed_distribution() -> bool:
-    from importlib.metadata import PackageNotFoundError, distribution
+    """Is nst-helpers installed in this environment (not merely a checkout on ``sys.path``)?
 
-    try:
-        distribution("nst-helpers")
-    except PackageNotFoundError:
-        return False
-    return True
+    A checkout can hold an ``nst_helpers.egg-info`` that an editable install elsewhere left behind;
+    metadata found inside the checkout itself is not an install.
+    """
+    from importlib.metadata import distributions
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    return any(pathlib.Path(d.locate_file("")).resolve() != root for d in distributions(name="nst-helpers"))
 
 
 def test_console_script_and_python_dash_m_really_run():

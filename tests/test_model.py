@@ -82,6 +82,18 @@ def test_trained_weights_differ_from_random():
     assert not np.allclose(a.numpy(), b.numpy())
 
 
+def test_random_weights_are_the_same_network_every_time():
+    """Untrained weights are seeded per layer: figures and claims made with them repeat (they did not, and
+    notebook 01's quick-mode claim about random weights failed now and then), and truncating keeps the layers."""
+    whole, cut = M.build_vgg("vgg16"), M.build_vgg("vgg16", last_layer="conv2_1")
+    again = M.build_vgg("vgg16")
+    for name in ("block1_conv1", "block2_conv1"):
+        np.testing.assert_array_equal(whole.get_layer(name).get_weights()[0], again.get_layer(name).get_weights()[0])
+        np.testing.assert_array_equal(whole.get_layer(name).get_weights()[0], cut.get_layer(name).get_weights()[0])
+    kernels = [whole.get_layer(n).get_weights()[0] for n in ("block1_conv2", "block2_conv2")]
+    assert kernels[0].std() > 0 and not np.allclose(kernels[0][..., :64, :64], kernels[1][..., :64, :64])
+
+
 def test_bfloat16_features_come_out_float32_and_close():
     img = np.random.default_rng(2).uniform(0, 255, (32, 32, 3)).astype(np.float32)
     f32 = M.FeatureExtractor(["conv2_1"], weights="offline-hed-vgg16")(img)["block2_conv1"]
