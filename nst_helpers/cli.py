@@ -322,7 +322,11 @@ def _run(args: argparse.Namespace, stopper: _Stopper) -> int:
     if stopper.steps == 0 and stopper.signum is not None:
         raise KeyboardInterrupt  # stopped before the first step: there is nothing to keep
     if stopper.stopped_loop:
-        result.stop_reason = "terminated" if stopper.signum == signal.SIGTERM else "interrupted"
+        # a signal during the last step's callback cut nothing: every step ran, so the run completed (the
+        # report's `signal` and the exit status still say a signal came)
+        cut_short = len(result.history) < run.config.total_steps
+        signalled = "terminated" if stopper.signum == signal.SIGTERM else "interrupted"
+        result.stop_reason = signalled if cut_short else "completed"
     return _write_results(result, run, args.overwrite, stopper)
 
 

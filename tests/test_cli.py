@@ -450,3 +450,24 @@ def test_signals_after_the_loop_keep_the_work(tmp_path, monkeypatch, capsys, sig
     assert (r["steps_run"], r["signal"], r["exit_code"]) == (2, signal.Signals(signum).name, code)
     assert max(nst.load_image(out).shape[:2]) == 48
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.png", "r.json"]  # no temporary file left
+
+
+@pytest.mark.parametrize("at_step, reason", [(2, "completed"), (1, "interrupted")])
+def test_a_signal_in_the_last_steps_callback_cut_nothing(tmp_path, monkeypatch, capsys, at_step, reason):
+    """A Ctrl-C that lands as the last step reports itself (the bar already shows 2/2) cuts nothing: every step
+    ran, so the report says "completed" (its `signal` and the exit status still say a signal came). One step
+    earlier it does cut the run. (tests/test_faults.py's real-process Ctrl-C can land either side of this line.)"""
+    real_update, seen = cli._Progress.update, []
+
+    def update_then_signal(self, losses):
+        real_update(self, losses)
+        seen.append(1)
+        if len(seen) == at_step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(cli._Progress, "update", update_then_signal)
+    report = tmp_path / "r.json"
+    rc = cli.main(["--size", "48", "--steps", "2", "--optimizer", "adam", "-q", "-o", str(tmp_path / "o.png"),
+                   "--report", str(report)])
+    r = json.loads(report.read_text())
+    assert rc == 130 and (r["steps_run"], r["stop_reason"], r["signal"]) == (at_step, reason, "SIGINT")
