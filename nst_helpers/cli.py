@@ -321,12 +321,11 @@ def _run(args: argparse.Namespace, stopper: _Stopper) -> int:
     stopper.keep_work()
     if stopper.steps == 0 and stopper.signum is not None:
         raise KeyboardInterrupt  # stopped before the first step: there is nothing to keep
-    if stopper.stopped_loop:
-        # a signal during the last step's callback cut nothing: every step ran, so the run completed (the
-        # report's `signal` and the exit status still say a signal came)
-        cut_short = len(result.history) < run.config.total_steps
-        signalled = "terminated" if stopper.signum == signal.SIGTERM else "interrupted"
-        result.stop_reason = signalled if cut_short else "completed"
+    # the stopper's callback is the only one here: it asked to stop because a signal came. A signal in the last
+    # step's callback cut nothing, and transfer() says "completed" then (the report's `signal` and the exit
+    # status still say a signal came)
+    if result.stop_reason == "callback":
+        result.stop_reason = "terminated" if stopper.signum == signal.SIGTERM else "interrupted"
     return _write_results(result, run, args.overwrite, stopper)
 
 
@@ -426,7 +425,6 @@ class _Stopper:
     def __init__(self) -> None:
         self.signum: int | None = None
         self.steps = 0
-        self.stopped_loop = False
         self._keep = False
 
     def _handle(self, signum: int, frame: Any) -> None:
@@ -444,8 +442,7 @@ class _Stopper:
             self.steps += 1
             self._keep = True
             progress.update(losses)
-            self.stopped_loop = self.signum is not None
-            return self.stopped_loop
+            return self.signum is not None
 
         return on_step
 

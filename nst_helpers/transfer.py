@@ -58,7 +58,7 @@ class Result:
         weights_description: one sentence on those weights.
         config: the :class:`TransferConfig` of the run.
         precision: ``"float32"`` or ``"bfloat16"`` (what ``"auto"`` resolved to).
-        stop_reason: ``"completed"``, ``"interrupted"`` (Ctrl-C), ``"callback"`` (Stop)
+        stop_reason: ``"completed"``, ``"interrupted"`` (Ctrl-C), ``"callback"`` (Stop, before the last step)
             or a sentence on a numerical fault.
         traces: how many times the step function was traced (1 per scale means no retracing).
         stages: ``(size, steps)`` of each coarse-to-fine stage (see :func:`nst_helpers.config.stage_schedule`).
@@ -560,6 +560,8 @@ def _optimise(inputs: _Inputs, config: TransferConfig, extractor: FeatureExtract
         traces += n
         if stop != "completed":
             break
+    if stop == "callback" and len(log.history) >= sum(steps for _, steps in stages):
+        stop = "completed"  # asked to stop as the last step ended: that cut nothing
     return image, objective, stop, traces
 
 

@@ -105,6 +105,19 @@ def test_callback_stop_and_ctrl_c_return_the_image_so_far(content64, style64):
         assert len(res.history) == 2
 
 
+@pytest.mark.parametrize("scales", [None, (44, 48)])
+def test_a_stop_asked_as_the_last_step_ends_cut_nothing(content64, style64, scales):
+    """A Stop (or the CLI's Ctrl-C) that arrives with the last step's callback is a completed run; one step before
+    the end, or at the end of a coarse stage, it is a stop."""
+    cfg = nst.TransferConfig(size=48, steps=3, optimizer="adam", scales=scales)
+    total = cfg.total_steps
+    at_end = T.transfer(content64, style64, cfg, callback=lambda step, img, row: True if step == total else None)
+    assert (at_end.stop_reason, len(at_end.history)) == ("completed", total)
+    for early in (total - 1, 3):
+        res = T.transfer(content64, style64, cfg, callback=lambda step, img, row, k=early: step == k)
+        assert (res.stop_reason, len(res.history)) == (("callback", early) if early < total else ("completed", total))
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs", "seed"])
 def test_nan_loss_stops_and_keeps_a_finite_image(content64, style64, monkeypatch, optimizer):
     monkeypatch.setattr(T.L, "total_variation_loss", lambda image, kind="l1_mean": tf.constant(np.nan, tf.float32))
